@@ -1,0 +1,1 @@
+"""The drop folder of spec/interchange-v1.md: canonical CSV files, bank CSV, master data."""

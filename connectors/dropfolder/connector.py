@@ -1,0 +1,109 @@
+"""The drop-folder connector: every canonical file of spec/interchange-v1.md section 1.
+
+Source ids: business documents ``kind:number``; bank transactions ``bank:account_no:txn_id``;
+master data ``counterparty:id``. Files other than the spec's are reported, not fatal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from connectors.contract import Connector, ConnectorConfig, Record, Skipped
+from connectors.dropfolder import bank_csv, masterdata
+from connectors.dropfolder.business import SCHEMAS, group_documents
+from connectors.dropfolder.csvfile import FileError, read_rows
+from connectors.errors import FatalError
+from ledger.documents import DocumentKind
+from ledger.errors import BadInput
+
+BANK_FORMATS_ELSEWHERE = (".sta", ".mt940", ".xml", ".ofx", ".qfx", ".bai", ".bai2")
+
+
+@dataclass(slots=True)
+class FileReport:
+    """What one input file gave: the spec's ``summary.json`` ``files`` entry."""
+
+    kind: str
+    records: int = 0
+    rejected: int = 0
+    error: str | None = None
+
+    @property
+    def status(self) -> str:
+        return "error" if self.error else "ok"
+
+
+@dataclass(slots=True)
+class FolderReport:
+    files: dict[str, FileReport] = field(default_factory=dict)
+    unknown: list[str] = field(default_factory=list)
+
+
+class DropFolderConnector(Connector):
+    name = "dropfolder"
+    kinds = frozenset(DocumentKind)
+
+    class Config(ConnectorConfig):
+        path: str
+
+    def __init__(self, config: Config, *, base_path: Path | None = None) -> None:
+        super().__init__(config, base_path=base_path)
+        self.report = FolderReport()
+
+    @property
+    def folder(self) -> Path:
+        return (self.base_path / self.config.path).resolve()
+
+    def fetch(self, since: str | None = None) -> Iterator[Record | Skipped]:
+        folder = self.folder
+        if not folder.is_dir():
+            raise FatalError(f"drop folder {folder} does not exist or is not a folder")
+        self.report = FolderReport()
+        known = {schema.filename for schema in SCHEMAS} | {"counterparties.csv"}
+        for entry in sorted(folder.iterdir()):
+            if entry.is_file() and entry.name not in known:
+                self.report.unknown.append(entry.name)
+            elif entry.is_dir() and entry.name not in ("bank", "invoices_pdf"):
+                self.report.unknown.append(entry.name + "/")
+        yield from self._file(folder, "counterparties.csv", "counterparty", masterdata.COLUMNS,
+                              masterdata.counterparties, lambda p: f"counterparty:{p.counterparty_id}")
+        for schema in SCHEMAS:
+            yield from self._file(folder, schema.filename, schema.kind.value, schema.columns,
+                                  lambda name, rows, s=schema: group_documents(s, rows),
+                                  lambda doc: f"{doc.kind.value}:{doc.number}")
+        bank = folder / "bank"
+        if bank.is_dir():
+            for path in sorted(bank.rglob("*")):
+                relative = path.relative_to(folder).as_posix()
+                if path.is_dir():
+                    continue
+                if path.suffix.lower() == ".csv":
+                    yield from self._file(folder, relative, "bank_txn", bank_csv.COLUMNS,
+                                          bank_csv.transactions, lambda t: f"bank:{t.number}")
+                elif path.suffix.lower() not in BANK_FORMATS_ELSEWHERE:
+                    self.report.unknown.append(relative)
+
+    def _file(self, folder: Path, relative: str, kind: str, columns, parse, source_id):
+        path = folder / relative
+        if not path.is_file():
+            return
+        report = self.report.files[relative] = FileReport(kind=kind)
+        try:
+            rows = read_rows(path, relative, columns)
+        except FileError as error:
+            report.error = str(error)
+            yield Skipped(problem=BadInput(file=relative, row=None, field=None, message=str(error)))
+            return
+        cursor = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        for item in parse(relative, rows):
+            if isinstance(item, BadInput):
+                report.rejected += 1
+                yield Skipped(problem=item)
+            else:
+                _row, document = item
+                report.records += 1
+                yield Record(document=document, source_id=source_id(document), cursor=cursor,
+                             file=relative)

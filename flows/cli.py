@@ -1,0 +1,154 @@
+"""The ``yecai`` command line. Each command does real work; later features add their own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from connectors.errors import FatalError
+from ledger.settings import ConfigError, load_chart, load_company, load_environment
+from ledger.storage.engine import DatabaseUrlError, database_url, make_engine
+
+DEFAULT_CONFIG = Path("config/example/company.toml")
+
+app = typer.Typer(help="yecai (业财): business-finance integration and reconciliation.\n\n"
+                  "Reads orders, deliveries, invoices and bank statements from connectors into a "
+                  "database (SQLite by default, PostgreSQL with DATABASE_URL).",
+                  no_args_is_help=True, rich_markup_mode="rich")
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+config_app = typer.Typer(help="Company configuration files.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(config_app, name="config")
+
+console = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[str | None, typer.Option("--db", help="Database URL; default $DATABASE_URL, "
+                                              "else sqlite:///yecai.db in the working directory.")]
+ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Company TOML file.")]
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code=2)
+
+
+@app.callback()
+def _main() -> None:
+    load_environment()
+
+
+def _engine(db: str | None):
+    try:
+        return make_engine(db)
+    except DatabaseUrlError as error:
+        raise _fail(str(error)) from None
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOption = None) -> None:
+    """Create or migrate the schema to the newest revision."""
+    from ledger.storage import migrate
+
+    engine = _engine(db)
+    before = migrate.current_revision(engine)
+    migrate.upgrade(engine)
+    after = migrate.current_revision(engine)
+    console.print(f"database {engine.url.render_as_string(hide_password=True)}: "
+                  f"revision {before or '(empty)'} → {after}")
+
+
+@db_app.command("current")
+def db_current(db: DbOption = None) -> None:
+    """Show the schema revision of the database and the newest one available."""
+    from ledger.storage import migrate
+
+    engine = _engine(db)
+    console.print(f"current {migrate.current_revision(engine) or '(empty)'}, "
+                  f"newest {migrate.head_revision()}")
+
+
+@config_app.command("check")
+def config_check(path: Annotated[Path, typer.Argument(help="Company TOML file.")] = DEFAULT_CONFIG) -> None:
+    """Validate a company file and its chart of accounts; print what they define."""
+    try:
+        config = load_company(path)
+        chart = load_chart(config)
+    except ConfigError as error:
+        raise _fail(str(error)) from None
+    console.print(f"{path}: company {config.company.id} ({config.company.name}), "
+                  f"base currency {config.company.base_currency}, {len(chart.accounts)} accounts, "
+                  f"connectors: {', '.join(config.connectors) or 'none'}")
+
+
+@app.command()
+def ingest(config_path: ConfigOption = DEFAULT_CONFIG, db: DbOption = None) -> None:
+    """Read every connector of the company into the database and print what was stored.
+
+    Records already stored are counted, not duplicated; a record whose content changed since
+    it was stored is reported and the stored one is kept. Bad records are listed with file,
+    row and field and never stop the others.
+    """
+    from flows.ingest import run_source
+    from ledger.storage import migrate
+    from ledger.storage.read import counts_by_kind
+    from ledger.storage.store import sync_company
+
+    try:
+        config = load_company(config_path)
+        chart = load_chart(config)
+        engine = _engine(db)
+    except ConfigError as error:
+        raise _fail(str(error)) from None
+    migrate.upgrade(engine)
+    sync_company(engine, config, chart)
+    runs = []
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                  TextColumn("{task.completed}/{task.total} sources"), TimeElapsedColumn(),
+                  console=err, transient=True) as progress:
+        task = progress.add_task("ingesting", total=len(config.connectors))
+        for name in config.connectors:
+            progress.update(task, description=f"ingesting {name}")
+            try:
+                runs.append(run_source(engine, config, name))
+            except (FatalError, ConfigError) as error:
+                raise _fail(f"source {name}: {error}") from None
+            progress.advance(task)
+    _print_runs(runs)
+    counts = counts_by_kind(engine, config.company.id)
+    table = Table(title=f"{config.company.name} — stored in {database_url(db)}")
+    table.add_column("kind")
+    table.add_column("records in database", justify="right")
+    for kind, count in counts.items():
+        table.add_row(kind, str(count))
+    console.print(table)
+
+
+def _print_runs(runs) -> None:
+    table = Table(title="this run")
+    for column in ("source", "read", "inserted", "already stored", "changed (kept original)",
+                   "rejected"):
+        table.add_column(column, justify="right" if column != "source" else "left")
+    for run in runs:
+        result = run.result
+        table.add_row(run.name, str(run.read), str(sum(result.inserted.values())),
+                      str(sum(result.unchanged.values())), str(len(result.changed)),
+                      str(len(run.problems)))
+    console.print(table)
+    for run in runs:
+        for kind, number in run.result.changed[:20]:
+            console.print(f"[yellow]changed[/] {run.name}: {kind} {number} differs from the stored "
+                          f"record; the stored one is kept")
+        for problem in run.problems[:50]:
+            console.print(f"[red]rejected[/] {run.name}: {problem}", highlight=False)
+        if len(run.problems) > 50:
+            console.print(f"… and {len(run.problems) - 50} more rejected records")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,52 @@
+"""Run configured connectors and store what they yield (plain functions; flows stay thin)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+from sqlalchemy import Engine
+
+from connectors.contract import Connector, Record, Skipped
+from connectors.errors import FatalError
+from connectors.registry import resolve
+from ledger.errors import BadInput
+from ledger.settings import CompanyConfig, ConfigError
+from ledger.storage.store import StoreResult, store
+
+
+@dataclass(slots=True)
+class SourceRun:
+    name: str
+    read: int = 0
+    problems: list[BadInput] = field(default_factory=list)
+    result: StoreResult | None = None
+
+
+def build_connector(config: CompanyConfig, name: str) -> Connector:
+    instance = config.connectors[name]
+    cls = resolve(instance.type)
+    options = instance.model_dump(exclude={"type"})
+    try:
+        return cls.from_options(options, base_path=config.resolve("."))
+    except ValidationError as error:
+        details = "; ".join(f"key 'connectors.{name}.{'.'.join(map(str, e['loc']))}': "
+                            f"{e['msg']} (found {e.get('input')!r})" for e in error.errors())
+        raise ConfigError(f"{config.source_path}: {details}") from None
+
+
+def run_source(engine: Engine, config: CompanyConfig, name: str) -> SourceRun:
+    connector = build_connector(config, name)
+    run = SourceRun(name=name)
+    documents = []
+    for item in connector.fetch(None):
+        if isinstance(item, Record):
+            documents.append(item.document)
+        elif isinstance(item, Skipped):
+            run.problems.append(item.problem)
+        else:  # a connector bug, not bad data
+            raise FatalError(f"connector {name!r} yielded {type(item).__name__}, "
+                             f"expected Record or Skipped")
+    run.read = len(documents)
+    run.result = store(engine, config.company.id, name, documents, rejected=len(run.problems))
+    return run

@@ -1,0 +1,50 @@
+"""The bulk write path: executemany on SQLite, COPY on PostgreSQL. No ORM object per row."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table, insert, text
+
+
+def _allocate_ids(connection: Connection, table: Table, count: int) -> list[int]:
+    sequence = connection.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"),
+                                  {"t": table.name}).scalar_one()
+    return list(connection.execute(text("SELECT nextval(:s) FROM generate_series(1, :n)"),
+                                   {"s": sequence, "n": count}).scalars())
+
+
+def _copy(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    columns = list(rows[0])
+    processors = [table.c[name].type.bind_processor(connection.dialect) for name in columns]
+    cursor = connection.connection.dbapi_connection.cursor()  # same transaction as `connection`
+    try:
+        statement = f'COPY "{table.name}" ({", ".join(columns)}) FROM STDIN'
+        with cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row([p(row[c]) if p else row[c] for c, p in zip(columns, processors)])
+    finally:
+        cursor.close()
+
+
+def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]],
+                *, return_ids: bool = False) -> list[int]:
+    """Insert ``rows`` (dicts with the same keys) in one round of bulk work.
+
+    With ``return_ids`` the new primary keys come back in the order of ``rows``.
+    """
+    if not rows:
+        return []
+    if connection.dialect.name == "postgresql":
+        ids: list[int] = []
+        if return_ids:
+            ids = _allocate_ids(connection, table, len(rows))
+            rows = [{"id": i, **row} for i, row in zip(ids, rows)]
+        _copy(connection, table, rows)
+        return ids
+    if return_ids:
+        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        return list(connection.execute(statement, list(rows)).scalars())
+    connection.execute(insert(table), list(rows))
+    return []

@@ -1,0 +1,64 @@
+"""Reading back: counts per kind, and stored rows rebuilt as domain records."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, Engine, func, select
+
+from ledger.counterparties import Counterparty, Role
+from ledger.documents import BankTransaction, DocumentKind
+from ledger.money import Money
+from ledger.storage.tables import (
+    BankTxnRow,
+    CounterpartyAlias,
+    CounterpartyBankAccount,
+    CounterpartyRow,
+    DocumentRow,
+)
+
+
+def counts_by_kind(engine: Engine, company_id: str) -> dict[str, int]:
+    """Rows in the database per document kind (and counterparties), in the spec's kind order."""
+    with engine.connect() as connection:
+        documents = DocumentRow.__table__
+        stored = dict(connection.execute(
+            select(documents.c.kind, func.count()).where(documents.c.company_id == company_id)
+            .group_by(documents.c.kind)).all())
+        bank = BankTxnRow.__table__
+        stored["bank_txn"] = connection.execute(
+            select(func.count()).select_from(bank).where(bank.c.company_id == company_id)).scalar_one()
+        parties = CounterpartyRow.__table__
+        stored["counterparty"] = connection.execute(
+            select(func.count()).select_from(parties).where(parties.c.company_id == company_id)
+        ).scalar_one()
+    order = [kind.value for kind in DocumentKind] + ["counterparty"]
+    return {kind: stored.get(kind, 0) for kind in order}
+
+
+def load_counterparties(connection: Connection, company_id: str) -> list[Counterparty]:
+    parties = CounterpartyRow.__table__
+    aliases = CounterpartyAlias.__table__
+    accounts = CounterpartyBankAccount.__table__
+    alias_map: dict[int, list[str]] = {}
+    for cid, alias in connection.execute(select(aliases.c.counterparty_id, aliases.c.alias)
+                                         .order_by(aliases.c.id)):
+        alias_map.setdefault(cid, []).append(alias)
+    account_map: dict[int, list[str]] = {}
+    for cid, account in connection.execute(select(accounts.c.counterparty_id, accounts.c.account_no)
+                                           .order_by(accounts.c.id)):
+        account_map.setdefault(cid, []).append(account)
+    rows = connection.execute(select(parties).where(parties.c.company_id == company_id)
+                              .order_by(parties.c.id))
+    return [Counterparty(counterparty_id=r.external_id, role=Role(r.role), name=r.name,
+                         tax_id=r.tax_id, country=r.country, aliases=tuple(alias_map.get(r.id, ())),
+                         bank_accounts=tuple(account_map.get(r.id, ()))) for r in rows]
+
+
+def load_bank_transactions(connection: Connection, company_id: str) -> list[BankTransaction]:
+    table = BankTxnRow.__table__
+    rows = connection.execute(select(table).where(table.c.company_id == company_id)
+                              .order_by(table.c.id))
+    return [BankTransaction(account_no=r.account_no, txn_id=r.txn_id, booking_date=r.booking_date,
+                            value_date=r.value_date,
+                            amount=Money.from_minor(r.amount_minor, r.currency),
+                            counterparty=r.counterparty, counterparty_account=r.counterparty_account,
+                            remittance=r.remittance) for r in rows]

@@ -1,0 +1,81 @@
+"""Domain records → table rows (plain dicts for the bulk path) and a content hash per record."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import fields, is_dataclass
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from ledger.documents import BankTransaction, Invoice, Order, Shipment
+from ledger.money import Money
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Money):
+        return [str(value.amount), value.currency]
+    if isinstance(value, Decimal):
+        return str(value.normalize()) if value else "0"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    return value
+
+
+def content_hash(record: object) -> str:
+    """Same content, same hash, whatever the Decimal spelling ('1.0' and '1.00' are equal)."""
+    canonical = json.dumps({"type": type(record).__name__, **_plain(record)}, ensure_ascii=False,
+                           sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _minor(amount: Decimal, currency: str) -> int:
+    return Money(amount, currency).to_minor()
+
+
+def document_rows(document: Order | Shipment | Invoice) -> tuple[dict, list[dict]]:
+    header: dict[str, Any] = {
+        "kind": document.kind.value, "doc_no": document.number, "doc_date": document.date,
+        "due_date": None, "counterparty": document.counterparty, "counterparty_tax_id": None,
+        "currency": None, "order_ref": "", "shipment_ref": "", "net_minor": None, "tax_minor": None,
+        "project": "", "department": "", "content_hash": content_hash(document),
+    }
+    lines: list[dict[str, Any]] = []
+    if isinstance(document, Order):
+        header.update(counterparty_tax_id=document.counterparty_tax_id, currency=document.currency,
+                      net_minor=document.net_total.to_minor(), project=document.project,
+                      department=document.department)
+        lines = [{"line_no": line.line_no, "sku": line.sku, "quantity": line.quantity,
+                  "unit_price": line.unit_price, "tax_rate": line.tax_rate,
+                  "net_minor": Money(line.net_amount, document.currency).to_minor(
+                      rounding="ROUND_HALF_UP"), "tax_minor": None} for line in document.lines]
+    elif isinstance(document, Invoice):
+        header.update(due_date=document.due_date, counterparty_tax_id=document.counterparty_tax_id,
+                      currency=document.currency, order_ref=document.order_ref,
+                      shipment_ref=document.shipment_ref, net_minor=document.net_total.to_minor(),
+                      tax_minor=document.tax_total.to_minor())
+        lines = [{"line_no": line.line_no, "sku": line.sku, "quantity": line.quantity,
+                  "unit_price": line.unit_price, "tax_rate": line.tax_rate,
+                  "net_minor": _minor(line.net_amount, document.currency),
+                  "tax_minor": _minor(line.tax_amount, document.currency)} for line in document.lines]
+    else:
+        header.update(order_ref=document.order_ref)
+        lines = [{"line_no": line.line_no, "sku": line.sku, "quantity": line.quantity, "unit_price": None,
+                  "tax_rate": None, "net_minor": None, "tax_minor": None} for line in document.lines]
+    return header, lines
+
+
+def bank_row(txn: BankTransaction) -> dict[str, Any]:
+    return {"account_no": txn.account_no, "txn_id": txn.txn_id, "booking_date": txn.booking_date,
+            "value_date": txn.value_date, "amount_minor": txn.amount.to_minor(),
+            "currency": txn.amount.currency, "counterparty": txn.counterparty,
+            "counterparty_account": txn.counterparty_account, "remittance": txn.remittance,
+            "content_hash": content_hash(txn)}

@@ -1,0 +1,162 @@
+"""Tables. Money columns are integer minor units (``*_minor``) beside a currency code;
+quantities, unit prices and tax rates are exact decimal text (SQLite has no decimal type).
+
+Schema changes go through an Alembic revision in ``ledger/migrations/versions``; the test
+``test_migrations`` fails when these models and the migrations disagree.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class DecimalText(TypeDecorator):
+    """A Decimal stored as its canonical text: exact on every database."""
+
+    impl = String(64)
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            raise TypeError(f"DecimalText takes Decimal, got {type(value).__name__}")
+        return str(value)
+
+    def process_result_value(self, value: str | None, dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
+class Company(SQLModel, table=True):
+    __tablename__ = "company"
+    id: str = Field(primary_key=True, max_length=64)
+    name: str
+    tax_id: str | None = None
+    base_currency: str = Field(max_length=3)
+
+
+class Account(SQLModel, table=True):
+    """Chart of accounts (会计科目)."""
+
+    __tablename__ = "account"
+    __table_args__ = (UniqueConstraint("company_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: str = Field(foreign_key="company.id")
+    code: str = Field(max_length=32)
+    name: str
+    category: str = Field(max_length=16)
+    normal_side: str = Field(max_length=6)
+
+
+class CounterpartyRow(SQLModel, table=True):
+    __tablename__ = "counterparty"
+    __table_args__ = (UniqueConstraint("company_id", "external_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: str = Field(foreign_key="company.id")
+    external_id: str = Field(max_length=128)
+    role: str = Field(max_length=8)
+    name: str
+    tax_id: str | None = Field(default=None, max_length=32, index=True)
+    country: str = Field(default="CN", max_length=2)
+
+
+class CounterpartyAlias(SQLModel, table=True):
+    __tablename__ = "counterparty_alias"
+    __table_args__ = (UniqueConstraint("counterparty_id", "alias"),)
+    id: int | None = Field(default=None, primary_key=True)
+    counterparty_id: int = Field(sa_column=Column(ForeignKey("counterparty.id", ondelete="CASCADE"),
+                                                  nullable=False))
+    alias: str
+    source: str = Field(default="master", max_length=16)
+
+
+class CounterpartyBankAccount(SQLModel, table=True):
+    __tablename__ = "counterparty_bank_account"
+    __table_args__ = (UniqueConstraint("counterparty_id", "account_no"),)
+    id: int | None = Field(default=None, primary_key=True)
+    counterparty_id: int = Field(sa_column=Column(ForeignKey("counterparty.id", ondelete="CASCADE"),
+                                                  nullable=False))
+    account_no: str = Field(max_length=64)
+
+
+class IngestBatch(SQLModel, table=True):
+    """One run of one source: what it read, wrote and rejected."""
+
+    __tablename__ = "ingest_batch"
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: str = Field(foreign_key="company.id")
+    source: str = Field(max_length=128)
+    started_at: datetime
+    finished_at: datetime | None = None
+    status: str = Field(default="running", max_length=16)
+    records_read: int = 0
+    records_inserted: int = 0
+    records_unchanged: int = 0
+    records_changed: int = 0
+    records_rejected: int = 0
+
+
+class DocumentRow(SQLModel, table=True):
+    """Header of a business document (orders, shipments, invoices)."""
+
+    __tablename__ = "document"
+    __table_args__ = (UniqueConstraint("company_id", "kind", "doc_no"),
+                      Index("ix_document_kind_date", "company_id", "kind", "doc_date"))
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: str = Field(foreign_key="company.id")
+    kind: str = Field(max_length=24)
+    doc_no: str = Field(max_length=128)
+    doc_date: date
+    due_date: date | None = None
+    counterparty: str
+    counterparty_tax_id: str | None = Field(default=None, max_length=32)
+    currency: str | None = Field(default=None, max_length=3)
+    order_ref: str = ""
+    shipment_ref: str = ""
+    net_minor: int | None = Field(default=None, sa_type=BigInteger)
+    tax_minor: int | None = Field(default=None, sa_type=BigInteger)
+    project: str = ""
+    department: str = ""
+    source: str = Field(max_length=128)
+    content_hash: str = Field(max_length=64)
+    batch_id: int | None = Field(default=None, foreign_key="ingest_batch.id")
+
+
+class DocumentLineRow(SQLModel, table=True):
+    __tablename__ = "document_line"
+    __table_args__ = (UniqueConstraint("document_id", "line_no"),)
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(sa_column=Column(ForeignKey("document.id", ondelete="CASCADE"),
+                                              nullable=False))
+    line_no: int
+    sku: str = ""
+    quantity: Decimal = Field(sa_type=DecimalText)
+    unit_price: Decimal | None = Field(default=None, sa_type=DecimalText)
+    tax_rate: Decimal | None = Field(default=None, sa_type=DecimalText)
+    net_minor: int | None = Field(default=None, sa_type=BigInteger)
+    tax_minor: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class BankTxnRow(SQLModel, table=True):
+    __tablename__ = "bank_txn"
+    __table_args__ = (UniqueConstraint("company_id", "account_no", "txn_id"),
+                      Index("ix_bank_txn_date", "company_id", "booking_date"))
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: str = Field(foreign_key="company.id")
+    account_no: str = Field(max_length=64)
+    txn_id: str = Field(max_length=128)
+    booking_date: date
+    value_date: date
+    amount_minor: int = Field(sa_type=BigInteger)
+    currency: str = Field(max_length=3)
+    counterparty: str = ""
+    counterparty_account: str = ""
+    remittance: str = ""
+    source: str = Field(max_length=128)
+    content_hash: str = Field(max_length=64)
+    batch_id: int | None = Field(default=None, foreign_key="ingest_batch.id")

@@ -1,0 +1,127 @@
+"""Storage on SQLite and PostgreSQL: migrations from empty, exact Decimal round trips, the bulk
+path, and storing the same records twice."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import inspect, select
+
+from ledger.counterparties import Counterparty, Role
+from ledger.documents import BankTransaction, InvoiceLine, SalesInvoice
+from ledger.money import CURRENCY_MINOR_UNITS, Money
+from ledger.settings import load_chart, load_company
+from ledger.storage import migrate
+from ledger.storage.read import counts_by_kind, load_bank_transactions, load_counterparties
+from ledger.storage.store import store, sync_company
+from ledger.storage.tables import DocumentLineRow, DocumentRow
+from tests.conftest import EXAMPLE_CONFIG
+
+EXPECTED_TABLES = {"company", "account", "counterparty", "counterparty_alias",
+                   "counterparty_bank_account", "ingest_batch", "document", "document_line",
+                   "bank_txn", "alembic_version"}
+
+
+def company(engine) -> str:
+    config = load_company(EXAMPLE_CONFIG)
+    sync_company(engine, config, load_chart(config))
+    return config.company.id
+
+
+def test_migrations_run_up_from_empty_and_match_the_models(engine) -> None:
+    assert migrate.current_revision(engine) is None
+    migrate.upgrade(engine)
+    assert migrate.current_revision(engine) == migrate.head_revision()
+    assert set(inspect(engine).get_table_names()) >= EXPECTED_TABLES
+    assert migrate.pending_model_changes(engine) == []
+    migrate.upgrade(engine)  # idempotent
+    migrate.downgrade(engine, "base")
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+
+
+def test_sqlite_runs_in_wal_with_foreign_keys(sqlite_engine) -> None:
+    with sqlite_engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def txn(txn_id: str, amount: Money) -> BankTransaction:
+    return BankTransaction(account_no="31050161373600001234", txn_id=txn_id,
+                           booking_date=date(2026, 11, 2), value_date=date(2026, 11, 3), amount=amount,
+                           counterparty="海尔智家", counterparty_account="6222", remittance="货款 44001234")
+
+
+money_strategy = st.builds(
+    lambda currency, units: Money.from_minor(units, currency),
+    st.sampled_from(sorted(CURRENCY_MINOR_UNITS)),
+    st.integers(min_value=-(2**62), max_value=2**62).filter(lambda u: u != 0))
+
+
+def test_decimal_round_trips_exactly_through_storage(migrated) -> None:
+    company_id = company(migrated)
+    counter = iter(range(10**9))
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.lists(money_strategy, min_size=1, max_size=5),
+           st.decimals(min_value=Decimal("0.000001"), max_value=Decimal("1e9"), places=6),
+           st.decimals(min_value=Decimal(0), max_value=Decimal("0.999"), places=3))
+    def round_trip(amounts: list[Money], quantity: Decimal, rate: Decimal) -> None:
+        batch = [txn(f"H{next(counter)}", amount) for amount in amounts]
+        line = InvoiceLine(line_no=1, sku="S", quantity=quantity, unit_price=quantity, tax_rate=rate,
+                           net_amount=Decimal("1.23"), tax_amount=Decimal("0.16"))
+        invoice = SalesInvoice(number=f"INV{next(counter)}", date=date(2026, 11, 1),
+                               due_date=date(2026, 11, 30), counterparty="c", currency="CNY",
+                               lines=(line,))
+        store(migrated, company_id, "test", [*batch, invoice])
+        with migrated.connect() as connection:
+            stored = {t.txn_id: t for t in load_bank_transactions(connection, company_id)}
+            row = connection.execute(
+                select(DocumentLineRow.__table__).join(DocumentRow.__table__)
+                .where(DocumentRow.__table__.c.doc_no == invoice.number)).one()
+        for original in batch:
+            assert stored[original.txn_id] == original
+            assert stored[original.txn_id].amount.amount == original.amount.amount
+        assert (row.quantity, row.unit_price, row.tax_rate) == (quantity, quantity, rate)
+        assert (row.net_minor, row.tax_minor) == (123, 16)
+
+    round_trip()
+
+
+def test_storing_twice_adds_nothing_and_changed_content_keeps_the_original(migrated) -> None:
+    company_id = company(migrated)
+    party = Counterparty(counterparty_id="C1", role=Role.CUSTOMER, name="海尔智家股份有限公司",
+                         aliases=("海尔智家",), bank_accounts=("6222 0001",))
+    first = store(migrated, company_id, "bank", [txn("T1", Money.parse("10.00", "CNY")),
+                                                 txn("T2", Money.parse("-3.50", "CNY")), party])
+    assert dict(first.inserted) == {"bank_txn": 2, "counterparty": 1}
+    again = store(migrated, company_id, "bank", [txn("T1", Money.parse("10.00", "CNY")),
+                                                 txn("T2", Money.parse("-3.51", "CNY")), party])
+    assert sum(again.inserted.values()) == 0
+    assert dict(again.unchanged) == {"bank_txn": 1, "counterparty": 1}
+    assert again.changed == [("bank_txn", "31050161373600001234:T2")]
+    with migrated.connect() as connection:
+        amounts = {t.txn_id: t.amount for t in load_bank_transactions(connection, company_id)}
+        assert load_counterparties(connection, company_id) == [party]
+    assert amounts["T2"] == Money.parse("-3.50", "CNY")
+    counts = counts_by_kind(migrated, company_id)
+    assert counts["bank_txn"] == 2 and counts["counterparty"] == 1 and counts["sales_order"] == 0
+
+
+def test_a_failure_inside_store_leaves_nothing_behind(migrated) -> None:
+    company_id = company(migrated)
+
+    class Boom(Exception):
+        pass
+
+    def records():
+        yield txn("T1", Money.parse("10.00", "CNY"))
+        raise Boom
+
+    try:
+        store(migrated, company_id, "bank", records())
+    except Boom:
+        pass
+    assert counts_by_kind(migrated, company_id)["bank_txn"] == 0
