@@ -26,7 +26,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[str | None, typer.Option("--db", help="Database URL; default $DATABASE_URL, "
                                               "else sqlite:///yecai.db in the working directory.")]
@@ -145,7 +145,7 @@ def _print_runs(runs) -> None:
             console.print(f"[yellow]changed[/] {run.name}: {kind} {number} differs from the stored "
                           f"record; the stored one is kept")
         for problem in run.problems[:50]:
-            console.print(f"[red]rejected[/] {run.name}: {problem}", highlight=False)
+            console.print(f"[red]rejected[/] {run.name}: {problem}", highlight=False, soft_wrap=True)
         if len(run.problems) > 50:
             console.print(f"… and {len(run.problems) - 50} more rejected records")
 

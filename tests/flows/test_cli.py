@@ -1,0 +1,62 @@
+"""The yecai command line: the run command on the sample company, idempotence, clear errors."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from flows.cli import app
+from tests.conftest import EXAMPLE_CONFIG
+
+runner = CliRunner()
+
+
+def counts(output: str) -> dict[str, int]:
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"│ (\w+)\s+│\s+(\d+) │", output)}
+
+
+def test_help_lists_only_working_commands() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("ingest", "db", "config"):
+        assert command in result.output
+
+
+def test_ingest_sample_twice_stores_each_record_once(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'y.db'}"
+    first = runner.invoke(app, ["ingest", "--config", str(EXAMPLE_CONFIG), "--db", db])
+    assert first.exit_code == 0, first.output
+    stored = counts(first.output)
+    assert stored["sales_order"] == 70 and stored["bank_txn"] > 0 and stored["counterparty"] == 16
+    assert "rejected" not in first.output.split("this run")[1].split("\n", 8)[-1]
+    second = runner.invoke(app, ["ingest", "--config", str(EXAMPLE_CONFIG), "--db", db])
+    assert second.exit_code == 0, second.output
+    assert counts(second.output) == stored
+    run_row = next(line for line in second.output.splitlines() if "erp_and_bank" in line)
+    read, inserted = [int(cell) for cell in re.findall(r"│\s+(\d+)", run_row)][:2]
+    assert inserted == 0 and read > 400
+
+
+def test_bad_config_is_one_clear_message(tmp_path: Path) -> None:
+    bad = tmp_path / "company.toml"
+    bad.write_text('[company]\nid = "x"\nname = "X"\n[tolerances]\namount = "lots"\n', encoding="utf-8")
+    result = runner.invoke(app, ["config", "check", str(bad)])
+    assert result.exit_code == 2
+    assert "key 'tolerances.amount': found 'lots', expected a decimal number" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_bad_database_url_is_a_clear_message() -> None:
+    result = runner.invoke(app, ["db", "upgrade", "--db", "mysql://x@y/z"])
+    assert result.exit_code == 2
+    assert "not supported" in result.output
+
+
+def test_db_upgrade_and_current(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'y.db'}"
+    result = runner.invoke(app, ["db", "upgrade", "--db", db])
+    assert result.exit_code == 0 and "(empty) → 0001" in result.output
+    result = runner.invoke(app, ["db", "current", "--db", db])
+    assert "current 0001, newest 0001" in result.output
