@@ -17,6 +17,7 @@ from ledger.counterparties import Counterparty
 from ledger.documents import AnyDocument, BankTransaction
 from ledger.settings import ChartOfAccounts, CompanyConfig
 from ledger.storage.bulk import insert_rows
+from ledger.storage.read import load_counterparties
 from ledger.storage.rows import bank_row, content_hash, document_rows
 from ledger.storage.tables import (
     Account,
@@ -138,22 +139,14 @@ def _store_transactions(connection, company_id, source, batch_id, transactions, 
 def _store_parties(connection, company_id, parties: list[Counterparty], result) -> None:
     if not parties:
         return
-    table = CounterpartyRow.__table__
-    existing = {e: h for e, h in connection.execute(
-        select(table.c.external_id, table.c.id).where(table.c.company_id == company_id))}
-    digests = {e: d for e, d in _party_digests(connection, company_id)}
+    # Stored parties rebuilt as records and hashed, to compare with the incoming ones.
+    stored = {p.counterparty_id: content_hash(p) for p in load_counterparties(connection, company_id)}
     new = []
     for party in parties:
-        digest = content_hash(party)
-        if party.counterparty_id in existing:
-            if digests.get(party.counterparty_id) == digest:
-                result.unchanged["counterparty"] += 1
-            else:
-                result.changed.append(("counterparty", party.counterparty_id))
-            continue
-        existing[party.counterparty_id] = None
-        new.append(party)
-    ids = insert_rows(connection, table, [
+        if _classify(stored, party.counterparty_id, content_hash(party), "counterparty",
+                     party.counterparty_id, result):
+            new.append(party)
+    ids = insert_rows(connection, CounterpartyRow.__table__, [
         {"company_id": company_id, "external_id": p.counterparty_id, "role": p.role.value,
          "name": p.name, "tax_id": p.tax_id, "country": p.country} for p in new], return_ids=True)
     insert_rows(connection, CounterpartyAlias.__table__, [
@@ -163,14 +156,6 @@ def _store_parties(connection, company_id, parties: list[Counterparty], result) 
         {"counterparty_id": i, "account_no": account}
         for i, p in zip(ids, new) for account in p.bank_accounts])
     result.inserted["counterparty"] += len(new)
-
-
-def _party_digests(connection, company_id: str):
-    """Rebuild each stored counterparty as a record and hash it, to compare with a new one."""
-    from ledger.storage.read import load_counterparties
-
-    for party in load_counterparties(connection, company_id):
-        yield party.counterparty_id, content_hash(party)
 
 
 def batch_count(engine: Engine, company_id: str) -> int:
