@@ -12,7 +12,7 @@ from connectors.errors import FatalError
 from connectors.registry import resolve
 from ledger.errors import BadInput
 from ledger.settings import CompanyConfig, ConfigError
-from ledger.storage.store import StoreResult, store
+from ledger.storage.store import StoreResult, read_cursor, store
 
 
 @dataclass(slots=True)
@@ -39,14 +39,18 @@ def run_source(engine: Engine, config: CompanyConfig, name: str) -> SourceRun:
     connector = build_connector(config, name)
     run = SourceRun(name=name)
     documents = []
-    for item in connector.fetch(None):
+    since = read_cursor(engine, config.company.id, name)
+    cursor = since
+    for item in connector.fetch(since):
         if isinstance(item, Record):
             documents.append(item.document)
+            cursor = item.cursor if item.cursor is not None else cursor
         elif isinstance(item, Skipped):
             run.problems.append(item.problem)
         else:  # a connector bug, not bad data
             raise FatalError(f"connector {name!r} yielded {type(item).__name__}, "
                              f"expected Record or Skipped")
     run.read = len(documents)
-    run.result = store(engine, config.company.id, name, documents, rejected=len(run.problems))
+    run.result = store(engine, config.company.id, name, documents, rejected=len(run.problems),
+                       cursor=cursor)
     return run

@@ -2,6 +2,10 @@
 
 Source ids: business documents ``kind:number``; bank transactions ``bank:account_no:txn_id``;
 master data ``counterparty:id``. Files other than the spec's are reported, not fatal.
+
+The cursor is a digest of the folder's files (names and bytes): ``fetch(since=digest)`` of an
+unchanged folder yields nothing; any change re-reads the folder, and storage keeps only what
+is new.
 """
 
 from __future__ import annotations
@@ -42,6 +46,15 @@ class FolderReport:
     unknown: list[str] = field(default_factory=list)
 
 
+def folder_digest(folder: Path) -> str:
+    """Digest of every file below ``folder``: relative names and contents."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode("utf-8") + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
 class DropFolderConnector(Connector):
     name = "dropfolder"
     kinds = frozenset(DocumentKind)
@@ -52,6 +65,7 @@ class DropFolderConnector(Connector):
     def __init__(self, config: Config, *, base_path: Path | None = None) -> None:
         super().__init__(config, base_path=base_path)
         self.report = FolderReport()
+        self._digest: str | None = None
 
     @property
     def folder(self) -> Path:
@@ -62,6 +76,9 @@ class DropFolderConnector(Connector):
         if not folder.is_dir():
             raise FatalError(f"drop folder {folder} does not exist or is not a folder")
         self.report = FolderReport()
+        digest = self._digest = folder_digest(folder)
+        if since == digest:
+            return
         known = {schema.filename for schema in SCHEMAS} | {"counterparties.csv"}
         for entry in sorted(folder.iterdir()):
             if entry.is_file() and entry.name not in known:
@@ -97,7 +114,6 @@ class DropFolderConnector(Connector):
             report.error = str(error)
             yield Skipped(problem=BadInput(file=relative, row=None, field=None, message=str(error)))
             return
-        cursor = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
         for item in parse(relative, rows):
             if isinstance(item, BadInput):
                 report.rejected += 1
@@ -105,5 +121,5 @@ class DropFolderConnector(Connector):
             else:
                 _row, document = item
                 report.records += 1
-                yield Record(document=document, source_id=source_id(document), cursor=cursor,
+                yield Record(document=document, source_id=source_id(document), cursor=self._digest,
                              file=relative)

@@ -29,6 +29,7 @@ from ledger.storage.tables import (
     DocumentLineRow,
     DocumentRow,
     IngestBatch,
+    SourceCursor,
 )
 
 
@@ -61,7 +62,9 @@ def sync_company(engine: Engine, config: CompanyConfig, chart: ChartOfAccounts) 
 
 
 def store(engine: Engine, company_id: str, source: str,
-          records: Iterable[AnyDocument | Counterparty], rejected: int = 0) -> StoreResult:
+          records: Iterable[AnyDocument | Counterparty], rejected: int = 0,
+          cursor: str | None = None) -> StoreResult:
+    """Store ``records`` of one source run and, in the same transaction, its ``cursor``."""
     documents, transactions, parties = [], [], []
     for record in records:
         if isinstance(record, BankTransaction):
@@ -84,7 +87,24 @@ def store(engine: Engine, company_id: str, source: str,
                                    records_read=read, records_inserted=sum(result.inserted.values()),
                                    records_unchanged=sum(result.unchanged.values()),
                                    records_changed=len(result.changed), records_rejected=rejected))
+        if cursor is not None:
+            _save_cursor(connection, company_id, source, cursor, batch_id)
     return result
+
+
+def _save_cursor(connection, company_id: str, source: str, cursor: str, batch_id: int) -> None:
+    table = SourceCursor.__table__
+    where = (table.c.company_id == company_id) & (table.c.source == source)
+    values = {"cursor": cursor, "batch_id": batch_id, "updated_at": datetime.now(UTC)}
+    if connection.execute(update(table).where(where).values(**values)).rowcount == 0:
+        connection.execute(table.insert().values(company_id=company_id, source=source, **values))
+
+
+def read_cursor(engine: Engine, company_id: str, source: str) -> str | None:
+    table = SourceCursor.__table__
+    with engine.connect() as connection:
+        return connection.execute(select(table.c.cursor).where(
+            (table.c.company_id == company_id) & (table.c.source == source))).scalar_one_or_none()
 
 
 def _classify(existing: dict, key, digest: str, kind: str, number: str, result: StoreResult) -> bool:

@@ -101,6 +101,17 @@ class IngestBatch(SQLModel, table=True):
     records_rejected: int = 0
 
 
+class SourceCursor(SQLModel, table=True):
+    """Where each source stopped; written in the same transaction as the rows it covers."""
+
+    __tablename__ = "source_cursor"
+    company_id: str = Field(foreign_key="company.id", primary_key=True)
+    source: str = Field(primary_key=True, max_length=128)
+    cursor: str
+    batch_id: int = Field(foreign_key="ingest_batch.id")
+    updated_at: datetime
+
+
 class DocumentRow(SQLModel, table=True):
     """Header of a business document (orders, shipments, invoices)."""
 

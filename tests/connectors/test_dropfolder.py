@@ -134,3 +134,14 @@ def test_config_rejects_unknown_keys() -> None:
 
 def test_kinds_cover_the_spec() -> None:
     assert DropFolderConnector.kinds == frozenset(DocumentKind)
+
+
+def test_cursor_skips_an_unchanged_folder_and_rereads_a_changed_one(tmp_path: Path) -> None:
+    write(tmp_path, "sales_orders.csv", ORDER_HEADER + "\n" + order_row())
+    connector = DropFolderConnector.from_options({"path": str(tmp_path)})
+    first = list(connector.fetch())
+    cursor = first[-1].cursor
+    assert cursor and list(connector.fetch(since=cursor)) == []
+    write(tmp_path, "sales_orders.csv", ORDER_HEADER + "\n" + order_row() + order_row("SO2"))
+    again = list(connector.fetch(since=cursor))
+    assert [r.document.number for r in again] == ["SO1", "SO2"] and again[0].cursor != cursor

@@ -22,7 +22,7 @@ from tests.conftest import EXAMPLE_CONFIG
 
 EXPECTED_TABLES = {"company", "account", "counterparty", "counterparty_alias",
                    "counterparty_bank_account", "ingest_batch", "document", "document_line",
-                   "bank_txn", "alembic_version"}
+                   "bank_txn", "source_cursor", "alembic_version"}
 
 
 def company(engine) -> str:
@@ -125,3 +125,24 @@ def test_a_failure_inside_store_leaves_nothing_behind(migrated) -> None:
     except Boom:
         pass
     assert counts_by_kind(migrated, company_id)["bank_txn"] == 0
+
+
+def test_cursor_commits_with_its_rows_and_not_without_them(migrated) -> None:
+    from ledger.storage.store import read_cursor
+
+    company_id = company(migrated)
+    store(migrated, company_id, "bank", [txn("T1", Money.parse("10.00", "CNY"))], cursor="c1")
+    assert read_cursor(migrated, company_id, "bank") == "c1"
+
+    def failing():
+        yield txn("T2", Money.parse("10.00", "CNY"))
+        raise RuntimeError("connector died mid-way")
+
+    try:
+        store(migrated, company_id, "bank", failing(), cursor="c2")
+    except RuntimeError:
+        pass
+    assert read_cursor(migrated, company_id, "bank") == "c1"
+    assert counts_by_kind(migrated, company_id)["bank_txn"] == 1
+    store(migrated, company_id, "bank", [txn("T2", Money.parse("10.00", "CNY"))], cursor="c2")
+    assert read_cursor(migrated, company_id, "bank") == "c2"
