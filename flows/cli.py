@@ -25,7 +25,7 @@ config_app = typer.Typer(help="Company configuration files.", no_args_is_help=Tr
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 
-console = Console()
+console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[str | None, typer.Option("--db", help="Database URL; default $DATABASE_URL, "

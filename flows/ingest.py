@@ -51,6 +51,5 @@ def run_source(engine: Engine, config: CompanyConfig, name: str) -> SourceRun:
             raise FatalError(f"connector {name!r} yielded {type(item).__name__}, "
                              f"expected Record or Skipped")
     run.read = len(documents)
-    run.result = store(engine, config.company.id, name, documents, rejected=len(run.problems),
-                       cursor=cursor)
+    run.result = store(engine, config.company.id, name, documents, problems=run.problems, cursor=cursor)
     return run

@@ -31,6 +31,8 @@ CURRENCY_MINOR_UNITS: dict[str, int] = {
     "KWD": 3, "BHD": 3, "OMR": 3, "JOD": 3, "TND": 3, "LYD": 3, "IQD": 3,
 }
 
+_EXPONENTS = {code: Decimal(1).scaleb(-digits) for code, digits in CURRENCY_MINOR_UNITS.items()}
+
 #: The rounding applied when nothing else is said: Chinese accounting rounds half up (四舍五入).
 DEFAULT_ROUNDING = ROUND_HALF_UP
 ROUNDING_MODES = frozenset({ROUND_HALF_UP, ROUND_HALF_EVEN, decimal.ROUND_DOWN, decimal.ROUND_UP,
@@ -111,7 +113,7 @@ class Money:
     # rounding and storage ------------------------------------------------------------------
     @property
     def exponent(self) -> Decimal:
-        return Decimal(1).scaleb(-minor_units(self.currency))
+        return _EXPONENTS[self.currency]
 
     def is_exact(self) -> bool:
         """True when the amount needs no rounding to the currency's minor unit."""

@@ -15,15 +15,36 @@ def _allocate_ids(connection: Connection, table: Table, count: int) -> list[int]
                                    {"s": sequence, "n": count}).scalars())
 
 
-def _copy(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+def _tuples(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> tuple[list[str], list]:
+    """Rows as tuples of driver values, with each column's bind processing applied once per value."""
     columns = list(rows[0])
     processors = [table.c[name].type.bind_processor(connection.dialect) for name in columns]
+    if not any(processors):
+        return columns, [tuple(row[c] for c in columns) for row in rows]
+    pairs = list(zip(columns, processors))
+    return columns, [tuple(p(row[c]) if p else row[c] for c, p in pairs) for row in rows]
+
+
+def _copy(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    columns, values = _tuples(connection, table, rows)
     cursor = connection.connection.dbapi_connection.cursor()  # same transaction as `connection`
     try:
         statement = f'COPY "{table.name}" ({", ".join(columns)}) FROM STDIN'
         with cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row([p(row[c]) if p else row[c] for c, p in zip(columns, processors)])
+            for row in values:
+                copy.write_row(row)
+    finally:
+        cursor.close()
+
+
+def _executemany(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """SQLite: the driver's executemany on plain tuples, skipping per-row statement compilation."""
+    columns, values = _tuples(connection, table, rows)
+    statement = (f'INSERT INTO "{table.name}" ({", ".join(columns)}) '
+                 f'VALUES ({", ".join("?" for _ in columns)})')
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        cursor.executemany(statement, values)
     finally:
         cursor.close()
 
@@ -46,5 +67,5 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, A
     if return_ids:
         statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
         return list(connection.execute(statement, list(rows)).scalars())
-    connection.execute(insert(table), list(rows))
+    _executemany(connection, table, rows)
     return []

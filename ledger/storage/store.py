@@ -1,22 +1,32 @@
-"""Storing canonical records: insert what is new, count what is already there, and report
-(never overwrite) a record whose key is known but whose content changed.
+"""Storing canonical records effectively once.
 
-Everything of one call happens in one transaction: a failure leaves nothing behind.
+One call is one source run and one transaction: an ``ingest_batch`` row, the records, the
+exception items they raise and the source's cursor commit together or not at all. Records
+are keyed by their identity (document kind and number; bank account and transaction id;
+counterparty id): a new key is inserted, a known key with the same content is counted, a
+known key with different content keeps the stored version and raises SOURCE_CHANGED.
+
+Bank transactions, the high-volume kind, go through a staging table: the batch is bulk
+loaded (executemany on SQLite, COPY on PostgreSQL) and compared with the stored rows in SQL,
+so nothing per stored row is read back into Python.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Column, Connection, Engine, MetaData, Table, func, select, text, update
 
 from ledger.counterparties import Counterparty
 from ledger.documents import AnyDocument, BankTransaction
+from ledger.errors import BadInput
+from ledger.exceptions import ExceptionItem, source_changed, unparseable
 from ledger.settings import ChartOfAccounts, CompanyConfig
 from ledger.storage.bulk import insert_rows
+from ledger.storage.exception_store import RaisedCounts, raise_exceptions
 from ledger.storage.read import load_counterparties
 from ledger.storage.rows import bank_row, content_hash, document_rows
 from ledger.storage.tables import (
@@ -32,6 +42,8 @@ from ledger.storage.tables import (
     SourceCursor,
 )
 
+CHUNK = 500
+
 
 @dataclass(slots=True)
 class StoreResult:
@@ -39,6 +51,7 @@ class StoreResult:
     inserted: Counter = field(default_factory=Counter)
     unchanged: Counter = field(default_factory=Counter)
     changed: list[tuple[str, str]] = field(default_factory=list)  # (kind, number), original kept
+    exceptions: RaisedCounts = field(default_factory=lambda: RaisedCounts(0, 0))
 
 
 def sync_company(engine: Engine, config: CompanyConfig, chart: ChartOfAccounts) -> None:
@@ -47,24 +60,21 @@ def sync_company(engine: Engine, config: CompanyConfig, chart: ChartOfAccounts) 
     with engine.begin() as connection:
         table = Company.__table__
         exists = connection.execute(select(table.c.id).where(table.c.id == section.id)).first()
-        values = {"name": section.name, "tax_id": section.tax_id,
-                  "base_currency": section.base_currency}
+        values = {"name": section.name, "tax_id": section.tax_id, "base_currency": section.base_currency}
         if exists:
             connection.execute(update(table).where(table.c.id == section.id).values(**values))
         else:
             connection.execute(table.insert().values(id=section.id, **values))
         accounts = Account.__table__
-        known = set(connection.execute(select(accounts.c.code)
-                                       .where(accounts.c.company_id == section.id)).scalars())
+        known = set(connection.execute(select(accounts.c.code).where(accounts.c.company_id == section.id)).scalars())
         insert_rows(connection, accounts, [
             {"company_id": section.id, "code": a.code, "name": a.name, "category": a.category,
              "normal_side": a.normal_side} for a in chart.accounts if a.code not in known])
 
 
-def store(engine: Engine, company_id: str, source: str,
-          records: Iterable[AnyDocument | Counterparty], rejected: int = 0,
-          cursor: str | None = None) -> StoreResult:
-    """Store ``records`` of one source run and, in the same transaction, its ``cursor``."""
+def store(engine: Engine, company_id: str, source: str, records: Iterable[AnyDocument | Counterparty],
+          problems: Sequence[BadInput] = (), cursor: str | None = None) -> StoreResult:
+    """Store ``records`` of one source run, the exceptions they raise and, last, its ``cursor``."""
     documents, transactions, parties = [], [], []
     for record in records:
         if isinstance(record, BankTransaction):
@@ -73,7 +83,6 @@ def store(engine: Engine, company_id: str, source: str,
             parties.append(record)
         else:
             documents.append(record)
-    read = len(documents) + len(transactions) + len(parties)
     with engine.begin() as connection:
         batch_id = connection.execute(IngestBatch.__table__.insert().values(
             company_id=company_id, source=source, started_at=datetime.now(UTC),
@@ -82,17 +91,21 @@ def store(engine: Engine, company_id: str, source: str,
         _store_parties(connection, company_id, parties, result)
         _store_documents(connection, company_id, source, batch_id, documents, result)
         _store_transactions(connection, company_id, source, batch_id, transactions, result)
-        connection.execute(update(IngestBatch.__table__).where(IngestBatch.__table__.c.id == batch_id)
-                           .values(finished_at=datetime.now(UTC), status="committed",
-                                   records_read=read, records_inserted=sum(result.inserted.values()),
-                                   records_unchanged=sum(result.unchanged.values()),
-                                   records_changed=len(result.changed), records_rejected=rejected))
+        items: list[ExceptionItem] = [unparseable(problem, source) for problem in problems]
+        items += [source_changed(kind, number, source) for kind, number in result.changed]
+        result.exceptions = raise_exceptions(connection, company_id, items, batch_id)
+        table = IngestBatch.__table__
+        connection.execute(update(table).where(table.c.id == batch_id).values(
+            finished_at=datetime.now(UTC), status="committed",
+            records_read=len(documents) + len(transactions) + len(parties),
+            records_inserted=sum(result.inserted.values()), records_unchanged=sum(result.unchanged.values()),
+            records_changed=len(result.changed), records_rejected=len(problems)))
         if cursor is not None:
             _save_cursor(connection, company_id, source, cursor, batch_id)
     return result
 
 
-def _save_cursor(connection, company_id: str, source: str, cursor: str, batch_id: int) -> None:
+def _save_cursor(connection: Connection, company_id: str, source: str, cursor: str, batch_id: int) -> None:
     table = SourceCursor.__table__
     where = (table.c.company_id == company_id) & (table.c.source == source)
     values = {"cursor": cursor, "batch_id": batch_id, "updated_at": datetime.now(UTC)}
@@ -107,12 +120,12 @@ def read_cursor(engine: Engine, company_id: str, source: str) -> str | None:
             (table.c.company_id == company_id) & (table.c.source == source))).scalar_one_or_none()
 
 
-def _classify(existing: dict, key, digest: str, kind: str, number: str, result: StoreResult) -> bool:
+def _classify(known: dict, key, digest: str, kind: str, number: str, result: StoreResult) -> bool:
     """True when the record is new. Known keys are counted as unchanged or reported changed."""
-    if key not in existing:
-        existing[key] = digest
+    if key not in known:
+        known[key] = digest
         return True
-    if existing[key] == digest:
+    if known[key] == digest:
         result.unchanged[kind] += 1
     else:
         result.changed.append((kind, number))
@@ -123,37 +136,69 @@ def _store_documents(connection, company_id, source, batch_id, documents, result
     if not documents:
         return
     table = DocumentRow.__table__
-    existing = {(k, n): h for k, n, h in connection.execute(
-        select(table.c.kind, table.c.doc_no, table.c.content_hash).where(table.c.company_id == company_id))}
+    prepared = [document_rows(document) for document in documents]
+    known: dict[tuple[str, str], str] = {}
+    by_kind: dict[str, list[str]] = {}
+    for header, _lines in prepared:
+        by_kind.setdefault(header["kind"], []).append(header["doc_no"])
+    for kind, numbers in by_kind.items():  # only the keys of this batch are looked up
+        for start in range(0, len(numbers), CHUNK):
+            known.update(((kind, n), h) for n, h in connection.execute(
+                select(table.c.doc_no, table.c.content_hash).where(
+                    (table.c.company_id == company_id) & (table.c.kind == kind)
+                    & table.c.doc_no.in_(numbers[start:start + CHUNK]))))
     headers, line_groups = [], []
-    for document in documents:
-        header, lines = document_rows(document)
-        if _classify(existing, (header["kind"], header["doc_no"]), header["content_hash"],
-                     header["kind"], header["doc_no"], result):
+    for header, lines in prepared:
+        if _classify(known, (header["kind"], header["doc_no"]), header["content_hash"], header["kind"],
+                     header["doc_no"], result):
             headers.append({**header, "company_id": company_id, "source": source, "batch_id": batch_id})
             line_groups.append(lines)
             result.inserted[header["kind"]] += 1
     ids = insert_rows(connection, table, headers, return_ids=True)
     insert_rows(connection, DocumentLineRow.__table__,
-                [{"document_id": doc_id, **line} for doc_id, lines in zip(ids, line_groups)
-                 for line in lines])
+                [{"document_id": doc_id, **line} for doc_id, lines in zip(ids, line_groups) for line in lines])
+
+
+def _stage_table(target: Table, name: str) -> Table:
+    return Table(name, MetaData(), *[Column(c.name, c.type) for c in target.columns if c.name != "id"])
 
 
 def _store_transactions(connection, company_id, source, batch_id, transactions, result) -> None:
     if not transactions:
         return
-    table = BankTxnRow.__table__
-    existing = {(a, t): h for a, t, h in connection.execute(
-        select(table.c.account_no, table.c.txn_id, table.c.content_hash)
-        .where(table.c.company_id == company_id))}
-    rows = []
-    for txn in transactions:
+    seen: dict[tuple[str, str], str] = {}
+    rows: list[dict] = []
+    for txn in transactions:  # the same transaction twice in one batch (overlapping exports) is one
         row = bank_row(txn)
-        if _classify(existing, (txn.account_no, txn.txn_id), row["content_hash"], "bank_txn",
-                     txn.number, result):
+        if _classify(seen, (txn.account_no, txn.txn_id), row["content_hash"], "bank_txn", txn.number, result):
             rows.append({**row, "company_id": company_id, "source": source, "batch_id": batch_id})
-            result.inserted["bank_txn"] += 1
-    insert_rows(connection, table, rows)
+    target = BankTxnRow.__table__
+    stage = _stage_table(target, "stage_bank_txn")
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("CREATE TEMP TABLE stage_bank_txn (LIKE bank_txn) ON COMMIT DROP"))
+        connection.execute(text("ALTER TABLE stage_bank_txn DROP COLUMN id"))
+    else:
+        connection.execute(text("CREATE TEMP TABLE stage_bank_txn AS SELECT * FROM bank_txn WHERE 0"))
+    try:
+        insert_rows(connection, stage, rows)
+        same_key = ("b.company_id = s.company_id AND b.account_no = s.account_no AND b.txn_id = s.txn_id")
+        for account_no, txn_id in connection.execute(text(
+                f"SELECT s.account_no, s.txn_id FROM stage_bank_txn s JOIN bank_txn b ON {same_key} "
+                f"WHERE b.content_hash <> s.content_hash ORDER BY s.account_no, s.txn_id")):
+            result.changed.append(("bank_txn", f"{account_no}:{txn_id}"))
+        result.unchanged["bank_txn"] += connection.execute(text(
+            f"SELECT count(*) FROM stage_bank_txn s JOIN bank_txn b ON {same_key} "
+            f"WHERE b.content_hash = s.content_hash")).scalar_one()
+        columns = ", ".join(c.name for c in stage.columns)
+        inserted = connection.execute(text(
+            f"INSERT INTO bank_txn ({columns}) SELECT {columns} FROM stage_bank_txn s "
+            f"WHERE NOT EXISTS (SELECT 1 FROM bank_txn b WHERE {same_key})")).rowcount
+        result.inserted["bank_txn"] += inserted
+    finally:
+        if connection.dialect.name != "postgresql":
+            connection.execute(text("DROP TABLE IF EXISTS temp.stage_bank_txn"))
+    if not result.unchanged["bank_txn"]:
+        del result.unchanged["bank_txn"]
 
 
 def _store_parties(connection, company_id, parties: list[Counterparty], result) -> None:
@@ -161,20 +206,15 @@ def _store_parties(connection, company_id, parties: list[Counterparty], result) 
         return
     # Stored parties rebuilt as records and hashed, to compare with the incoming ones.
     stored = {p.counterparty_id: content_hash(p) for p in load_counterparties(connection, company_id)}
-    new = []
-    for party in parties:
-        if _classify(stored, party.counterparty_id, content_hash(party), "counterparty",
-                     party.counterparty_id, result):
-            new.append(party)
+    new = [party for party in parties if _classify(stored, party.counterparty_id, content_hash(party),
+                                                   "counterparty", party.counterparty_id, result)]
     ids = insert_rows(connection, CounterpartyRow.__table__, [
         {"company_id": company_id, "external_id": p.counterparty_id, "role": p.role.value,
          "name": p.name, "tax_id": p.tax_id, "country": p.country} for p in new], return_ids=True)
     insert_rows(connection, CounterpartyAlias.__table__, [
-        {"counterparty_id": i, "alias": alias, "source": "master"}
-        for i, p in zip(ids, new) for alias in p.aliases])
+        {"counterparty_id": i, "alias": alias, "source": "master"} for i, p in zip(ids, new) for alias in p.aliases])
     insert_rows(connection, CounterpartyBankAccount.__table__, [
-        {"counterparty_id": i, "account_no": account}
-        for i, p in zip(ids, new) for account in p.bank_accounts])
+        {"counterparty_id": i, "account_no": account} for i, p in zip(ids, new) for account in p.bank_accounts])
     result.inserted["counterparty"] += len(new)
 
 

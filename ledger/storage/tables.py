@@ -171,3 +171,38 @@ class BankTxnRow(SQLModel, table=True):
     source: str = Field(max_length=128)
     content_hash: str = Field(max_length=64)
     batch_id: int | None = Field(default=None, foreign_key="ingest_batch.id")
+
+
+class ExceptionItemRow(SQLModel, table=True):
+    """A typed exception, fingerprinted so that seeing it again updates this row."""
+
+    __tablename__ = "exception_item"
+    __table_args__ = (UniqueConstraint("company_id", "fingerprint"),
+                      Index("ix_exception_item_status", "company_id", "status", "code"))
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: str = Field(foreign_key="company.id")
+    fingerprint: str = Field(max_length=64)
+    code: str = Field(max_length=32)
+    severity: str = Field(max_length=16)
+    status: str = Field(default="open", max_length=16)
+    message: str
+    source: str = ""
+    detail: str = ""
+    first_seen_at: datetime
+    last_seen_at: datetime
+    times_seen: int = 1
+    batch_id: int | None = Field(default=None, foreign_key="ingest_batch.id")
+
+
+class ExceptionDocumentRow(SQLModel, table=True):
+    """The documents (or files) an exception is about: the spec's one row per document."""
+
+    __tablename__ = "exception_document"
+    __table_args__ = (UniqueConstraint("exception_id", "doc_type", "doc_no"),)
+    id: int | None = Field(default=None, primary_key=True)
+    exception_id: int = Field(sa_column=Column(ForeignKey("exception_item.id", ondelete="CASCADE"),
+                                               nullable=False))
+    doc_type: str = Field(max_length=24)
+    doc_no: str = Field(max_length=512)
+    amount_minor: int | None = Field(default=None, sa_type=BigInteger)
+    currency: str | None = Field(default=None, max_length=3)
