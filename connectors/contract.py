@@ -54,6 +54,8 @@ class Skipped:
 class Connector(ABC):
     name: ClassVar[str]
     kinds: ClassVar[frozenset[DocumentKind]]
+    #: True when the connector also yields counterparties (master data) besides documents.
+    master_data: ClassVar[bool] = False
     Config: ClassVar[type[ConnectorConfig]] = ConnectorConfig
 
     def __init__(self, config: ConnectorConfig, *, base_path: Path | None = None) -> None:

@@ -58,6 +58,7 @@ def folder_digest(folder: Path) -> str:
 class DropFolderConnector(Connector):
     name = "dropfolder"
     kinds = frozenset(DocumentKind)
+    master_data = True
 
     class Config(ConnectorConfig):
         path: str

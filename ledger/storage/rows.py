@@ -4,35 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import fields, is_dataclass
-from datetime import date
 from decimal import Decimal
-from enum import Enum
 from typing import Any
 
 from ledger.documents import BankTransaction, Invoice, Order, Shipment
 from ledger.money import Money
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Money):
-        return [str(value.amount), value.currency]
-    if isinstance(value, Decimal):
-        return str(value.normalize()) if value else "0"
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    if is_dataclass(value):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
-    return value
+from ledger.records import to_plain
 
 
 def content_hash(record: object) -> str:
     """Same content, same hash, whatever the Decimal spelling ('1.0' and '1.00' are equal)."""
-    canonical = json.dumps({"type": type(record).__name__, **_plain(record)}, ensure_ascii=False,
+    canonical = json.dumps({"type": type(record).__name__, **to_plain(record)}, ensure_ascii=False,
                            sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
