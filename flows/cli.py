@@ -11,6 +11,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from connectors.errors import FatalError
+from flows.cli_connectors import app as connectors_app
 from ledger.settings import ConfigError, load_chart, load_company, load_environment
 from ledger.storage.engine import DatabaseUrlError, database_url, make_engine
 
@@ -24,6 +25,7 @@ db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_he
 config_app = typer.Typer(help="Company configuration files.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
+app.add_typer(connectors_app, name="connectors")
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
