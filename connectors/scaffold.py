@@ -78,8 +78,9 @@ from connectors.testkit import connector_tests
 
 HERE = Path(__file__).parent
 
-Test{cls}Contract = connector_tests({cls}, {{"path": str(HERE / "sample.csv"), "account_no": "6222000000000001"}},
-                                    golden=HERE / "sample.golden.jsonl")
+OPTIONS = {{"path": str(HERE / "sample.csv"), "account_no": "6222000000000001"}}
+
+Test{cls}Contract = connector_tests({cls}, OPTIONS, golden=HERE / "sample.golden.jsonl")
 '''
 
 SAMPLE = """id,date,amount,counterparty,memo
