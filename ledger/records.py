@@ -16,7 +16,7 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, Money):
         return [str(value.amount), value.currency]
     if isinstance(value, Decimal):
-        return str(value.normalize()) if value else "0"
+        return format(value.normalize(), "f") if value else "0"
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Enum):

@@ -17,7 +17,7 @@ COLUMNS = ("account_no", "txn_id", "booking_date", "value_date", "amount", "curr
            "counterparty", "counterparty_account", "remittance")
 
 
-def _transaction(cells: dict[str, str]) -> BankTransaction:
+def transaction(cells: dict[str, str]) -> BankTransaction:
     try:
         amount = Money(parse_decimal("amount", cells["amount"]), cells["currency"])
     except MoneyError:
@@ -38,7 +38,7 @@ def transactions(name: str, rows: list[Row]) -> Iterator[tuple[int, BankTransact
                            message=f"wrong number of cells: {row.cells['__width__']}")
             continue
         try:
-            txn = _transaction(row.cells)
+            txn = transaction(row.cells)
         except FieldError as error:
             yield BadInput.from_field_error(name, row.number, error)
             continue

@@ -60,7 +60,7 @@ def bank_content_hash(txn: BankTransaction) -> str:
     amount = txn.amount.amount
     canonical = "\x1f".join((
         "BankTransaction", txn.account_no, txn.txn_id, txn.booking_date.isoformat(), txn.value_date.isoformat(),
-        str(amount.normalize()) if amount else "0", txn.amount.currency, txn.counterparty,
+        format(amount.normalize(), "f") if amount else "0", txn.amount.currency, txn.counterparty,
         txn.counterparty_account, txn.remittance))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

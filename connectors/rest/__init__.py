@@ -1,0 +1,1 @@
+"""A REST connector built on requests: auth from the environment, pagination, retries."""
