@@ -268,22 +268,25 @@ class BankTransaction:
     remittance: str = ""
 
     def __post_init__(self) -> None:
+        # Statements run to millions of rows: the common, valid case is checked in few steps.
         _text("account_no", self.account_no)
         _text("txn_id", self.txn_id)
         if ":" in self.account_no:
             raise FieldError("account_no", self.account_no, "no ':' (it separates account and txn id)")
         _date("booking_date", self.booking_date)
         _date("value_date", self.value_date)
-        if not isinstance(self.amount, Money):
-            raise FieldError("amount", self.amount, "Money")
-        if not self.amount.is_exact():
-            raise FieldError("amount", str(self.amount.amount),
-                             f"at most {minor_units(self.amount.currency)} decimals for "
-                             f"{self.amount.currency}")
-        if not self.amount:
+        amount = self.amount
+        if type(amount) is not Money:
+            raise FieldError("amount", amount, "Money")
+        if amount.amount.quantize(amount.exponent) != amount.amount:
+            raise FieldError("amount", str(amount.amount),
+                             f"at most {minor_units(amount.currency)} decimals for {amount.currency}")
+        if not amount.amount:
             raise FieldError("amount", "0", "a non-zero amount (positive in, negative out)")
-        for name in ("counterparty", "counterparty_account", "remittance"):
-            _text(name, getattr(self, name), required=False)
+        if not (type(self.counterparty) is str and type(self.counterparty_account) is str
+                and type(self.remittance) is str):
+            for name in ("counterparty", "counterparty_account", "remittance"):
+                _text(name, getattr(self, name), required=False)
 
     @property
     def number(self) -> str:

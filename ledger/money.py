@@ -126,13 +126,13 @@ class Money:
 
     def to_minor(self, rounding: str | None = None) -> int:
         """Integer minor units. Without ``rounding`` an inexact amount is an error, never rounded."""
-        if rounding is None:
-            if not self.is_exact():
-                raise InexactMoney(f"{self.amount} {self.currency} has more than "
-                                   f"{minor_units(self.currency)} decimals")
-            rounding = ROUND_HALF_EVEN
-        quantized = self.quantize(rounding).amount
-        return int(quantized.scaleb(minor_units(self.currency)))
+        if rounding is not None and rounding not in ROUNDING_MODES:
+            raise ValueError(f"unknown rounding mode {rounding!r}")
+        quantized = self.amount.quantize(self.exponent, rounding=rounding or ROUND_HALF_EVEN)
+        if rounding is None and quantized != self.amount:
+            raise InexactMoney(f"{self.amount} {self.currency} has more than "
+                               f"{minor_units(self.currency)} decimals")
+        return int(quantized.scaleb(CURRENCY_MINOR_UNITS[self.currency]))
 
     # arithmetic ----------------------------------------------------------------------------
     def _same(self, other: object, verb: str) -> Money:

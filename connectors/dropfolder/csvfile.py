@@ -85,7 +85,8 @@ def parse_decimal(column: str, value: str) -> Decimal:
 
 
 def parse_date(column: str, value: str) -> date:
-    if not _DATE.match(value):
+    # A length and separator check first: fromisoformat alone would also take 20261101 or 2026-W01.
+    if len(value) != 10 or value[4] != "-" or value[7] != "-" or not _DATE.match(value):
         raise FieldError(column, value, "an ISO date YYYY-MM-DD")
     try:
         return date.fromisoformat(value)

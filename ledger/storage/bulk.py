@@ -25,26 +25,19 @@ def _tuples(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]
     return columns, [tuple(p(row[c]) if p else row[c] for c, p in pairs) for row in rows]
 
 
-def _copy(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    columns, values = _tuples(connection, table, rows)
-    cursor = connection.connection.dbapi_connection.cursor()  # same transaction as `connection`
-    try:
-        statement = f'COPY "{table.name}" ({", ".join(columns)}) FROM STDIN'
-        with cursor.copy(statement) as copy:
-            for row in values:
-                copy.write_row(row)
-    finally:
-        cursor.close()
-
-
-def _executemany(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """SQLite: the driver's executemany on plain tuples, skipping per-row statement compilation."""
-    columns, values = _tuples(connection, table, rows)
-    statement = (f'INSERT INTO "{table.name}" ({", ".join(columns)}) '
-                 f'VALUES ({", ".join("?" for _ in columns)})')
+def insert_values(connection: Connection, table_name: str, columns: Sequence[str], values: Sequence[tuple]) -> None:
+    """Insert tuples of driver-ready values (dates as ISO text) in the caller's transaction."""
+    if not values:
+        return
     cursor = connection.connection.dbapi_connection.cursor()
     try:
-        cursor.executemany(statement, values)
+        if connection.dialect.name == "postgresql":
+            with cursor.copy(f'COPY "{table_name}" ({", ".join(columns)}) FROM STDIN') as copy:
+                for row in values:
+                    copy.write_row(row)
+        else:  # the driver's executemany on plain tuples: no per-row statement compilation
+            cursor.executemany(f'INSERT INTO "{table_name}" ({", ".join(columns)}) '
+                               f'VALUES ({", ".join("?" for _ in columns)})', values)
     finally:
         cursor.close()
 
@@ -57,15 +50,13 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, A
     """
     if not rows:
         return []
-    if connection.dialect.name == "postgresql":
-        ids: list[int] = []
-        if return_ids:
-            ids = _allocate_ids(connection, table, len(rows))
-            rows = [{"id": i, **row} for i, row in zip(ids, rows)]
-        _copy(connection, table, rows)
-        return ids
-    if return_ids:
+    ids: list[int] = []
+    if return_ids and connection.dialect.name == "postgresql":
+        ids = _allocate_ids(connection, table, len(rows))
+        rows = [{"id": i, **row} for i, row in zip(ids, rows)]
+    elif return_ids:
         statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
         return list(connection.execute(statement, list(rows)).scalars())
-    _executemany(connection, table, rows)
-    return []
+    columns, values = _tuples(connection, table, rows)
+    insert_values(connection, table.name, columns, values)
+    return ids

@@ -55,19 +55,23 @@ def document_rows(document: Order | Shipment | Invoice) -> tuple[dict, list[dict
     return header, lines
 
 
-def bank_content_hash(txn: BankTransaction) -> str:
-    """The bank transaction's content hash; a fast path, since statements run to millions of rows."""
+#: bank_txn columns in the order ``bank_values`` gives them (after company_id).
+BANK_COLUMNS = ("account_no", "txn_id", "booking_date", "value_date", "amount_minor", "currency", "counterparty",
+                "counterparty_account", "remittance", "content_hash")
+
+
+def bank_values(txn: BankTransaction) -> tuple:
+    """A bank transaction as driver-ready values in BANK_COLUMNS order, its content hash included.
+
+    Dates go as ISO text, which both SQLite's date storage and PostgreSQL's COPY take; this is
+    the fast path, since statements run to millions of rows.
+    """
     amount = txn.amount.amount
+    booking, value = txn.booking_date.isoformat(), txn.value_date.isoformat()
+    currency = txn.amount.currency
     canonical = "\x1f".join((
-        "BankTransaction", txn.account_no, txn.txn_id, txn.booking_date.isoformat(), txn.value_date.isoformat(),
-        format(amount.normalize(), "f") if amount else "0", txn.amount.currency, txn.counterparty,
+        "BankTransaction", txn.account_no, txn.txn_id, booking, value,
+        format(amount.normalize(), "f") if amount else "0", currency, txn.counterparty,
         txn.counterparty_account, txn.remittance))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def bank_row(txn: BankTransaction) -> dict[str, Any]:
-    return {"account_no": txn.account_no, "txn_id": txn.txn_id, "booking_date": txn.booking_date,
-            "value_date": txn.value_date, "amount_minor": txn.amount.to_minor(),
-            "currency": txn.amount.currency, "counterparty": txn.counterparty,
-            "counterparty_account": txn.counterparty_account, "remittance": txn.remittance,
-            "content_hash": bank_content_hash(txn)}
+    return (txn.account_no, txn.txn_id, booking, value, txn.amount.to_minor(), currency, txn.counterparty,
+            txn.counterparty_account, txn.remittance, hashlib.sha256(canonical.encode("utf-8")).hexdigest())

@@ -18,20 +18,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, Connection, Engine, MetaData, Table, func, select, text, update
+from sqlalchemy import Connection, Engine, func, select, text, update
 
 from ledger.counterparties import Counterparty
 from ledger.documents import AnyDocument, BankTransaction
 from ledger.errors import BadInput
 from ledger.exceptions import ExceptionItem, source_changed, unparseable
 from ledger.settings import ChartOfAccounts, CompanyConfig
-from ledger.storage.bulk import insert_rows
+from ledger.storage.bulk import insert_rows, insert_values
 from ledger.storage.exception_store import RaisedCounts, raise_exceptions
 from ledger.storage.read import load_counterparties
-from ledger.storage.rows import bank_row, content_hash, document_rows
+from ledger.storage.rows import BANK_COLUMNS, bank_values, content_hash, document_rows
 from ledger.storage.tables import (
     Account,
-    BankTxnRow,
     Company,
     CounterpartyAlias,
     CounterpartyBankAccount,
@@ -159,46 +158,40 @@ def _store_documents(connection, company_id, source, batch_id, documents, result
                 [{"document_id": doc_id, **line} for doc_id, lines in zip(ids, line_groups) for line in lines])
 
 
-def _stage_table(target: Table, name: str) -> Table:
-    return Table(name, MetaData(), *[Column(c.name, c.type) for c in target.columns if c.name != "id"])
-
-
 def _store_transactions(connection, company_id, source, batch_id, transactions, result) -> None:
     if not transactions:
         return
     seen: dict[tuple[str, str], str] = {}
-    rows: list[dict] = []
+    values: list[tuple] = []
     for txn in transactions:  # the same transaction twice in one batch (overlapping exports) is one
-        row = bank_row(txn)
-        if _classify(seen, (txn.account_no, txn.txn_id), row["content_hash"], "bank_txn", txn.number, result):
-            rows.append({**row, "company_id": company_id, "source": source, "batch_id": batch_id})
-    target = BankTxnRow.__table__
-    stage = _stage_table(target, "stage_bank_txn")
+        row = bank_values(txn)
+        if _classify(seen, (row[0], row[1]), row[-1], "bank_txn", txn.number, result):
+            values.append((company_id, *row, source, batch_id))
+    columns = ("company_id", *BANK_COLUMNS, "source", "batch_id")
     if connection.dialect.name == "postgresql":
         connection.execute(text("CREATE TEMP TABLE stage_bank_txn (LIKE bank_txn) ON COMMIT DROP"))
         connection.execute(text("ALTER TABLE stage_bank_txn DROP COLUMN id"))
     else:
         connection.execute(text("CREATE TEMP TABLE stage_bank_txn AS SELECT * FROM bank_txn WHERE 0"))
     try:
-        insert_rows(connection, stage, rows)
-        same_key = ("b.company_id = s.company_id AND b.account_no = s.account_no AND b.txn_id = s.txn_id")
+        insert_values(connection, "stage_bank_txn", columns, values)
+        same_key = "b.company_id = s.company_id AND b.account_no = s.account_no AND b.txn_id = s.txn_id"
         for account_no, txn_id in connection.execute(text(
                 f"SELECT s.account_no, s.txn_id FROM stage_bank_txn s JOIN bank_txn b ON {same_key} "
                 f"WHERE b.content_hash <> s.content_hash ORDER BY s.account_no, s.txn_id")):
             result.changed.append(("bank_txn", f"{account_no}:{txn_id}"))
-        result.unchanged["bank_txn"] += connection.execute(text(
+        unchanged = connection.execute(text(
             f"SELECT count(*) FROM stage_bank_txn s JOIN bank_txn b ON {same_key} "
             f"WHERE b.content_hash = s.content_hash")).scalar_one()
-        columns = ", ".join(c.name for c in stage.columns)
-        inserted = connection.execute(text(
-            f"INSERT INTO bank_txn ({columns}) SELECT {columns} FROM stage_bank_txn s "
+        if unchanged:
+            result.unchanged["bank_txn"] += unchanged
+        names = ", ".join(columns)
+        result.inserted["bank_txn"] += connection.execute(text(
+            f"INSERT INTO bank_txn ({names}) SELECT {names} FROM stage_bank_txn s "
             f"WHERE NOT EXISTS (SELECT 1 FROM bank_txn b WHERE {same_key})")).rowcount
-        result.inserted["bank_txn"] += inserted
     finally:
         if connection.dialect.name != "postgresql":
             connection.execute(text("DROP TABLE IF EXISTS temp.stage_bank_txn"))
-    if not result.unchanged["bank_txn"]:
-        del result.unchanged["bank_txn"]
 
 
 def _store_parties(connection, company_id, parties: list[Counterparty], result) -> None:
