@@ -36,20 +36,24 @@ def build_connector(config: CompanyConfig, name: str) -> Connector:
 
 
 def run_source(engine: Engine, config: CompanyConfig, name: str) -> SourceRun:
+    """Fetch one source and store it in one transaction, streaming: nothing is held in full."""
     connector = build_connector(config, name)
     run = SourceRun(name=name)
-    documents = []
     since = read_cursor(engine, config.company.id, name)
-    cursor = since
-    for item in connector.fetch(since):
-        if isinstance(item, Record):
-            documents.append(item.document)
-            cursor = item.cursor if item.cursor is not None else cursor
-        elif isinstance(item, Skipped):
-            run.problems.append(item.problem)
-        else:  # a connector bug, not bad data
-            raise FatalError(f"connector {name!r} yielded {type(item).__name__}, "
-                             f"expected Record or Skipped")
-    run.read = len(documents)
-    run.result = store(engine, config.company.id, name, documents, problems=run.problems, cursor=cursor)
+    position = [since]
+
+    def documents():
+        for item in connector.fetch(since):
+            if isinstance(item, Record):
+                run.read += 1
+                if item.cursor is not None:
+                    position[0] = item.cursor
+                yield item.document
+            elif isinstance(item, Skipped):
+                run.problems.append(item.problem)
+            else:  # a connector bug, not bad data
+                raise FatalError(f"connector {name!r} yielded {type(item).__name__}, expected Record or Skipped")
+
+    run.result = store(engine, config.company.id, name, documents(), problems=run.problems,
+                       cursor=lambda: position[0])
     return run

@@ -14,7 +14,7 @@ so nothing per stored row is read back into Python.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -72,35 +72,44 @@ def sync_company(engine: Engine, config: CompanyConfig, chart: ChartOfAccounts) 
 
 
 def store(engine: Engine, company_id: str, source: str, records: Iterable[AnyDocument | Counterparty],
-          problems: Sequence[BadInput] = (), cursor: str | None = None) -> StoreResult:
-    """Store ``records`` of one source run, the exceptions they raise and, last, its ``cursor``."""
-    documents, transactions, parties = [], [], []
-    for record in records:
-        if isinstance(record, BankTransaction):
-            transactions.append(record)
-        elif isinstance(record, Counterparty):
-            parties.append(record)
-        else:
-            documents.append(record)
+          problems: Sequence[BadInput] = (), cursor: str | Callable[[], str | None] | None = None) -> StoreResult:
+    """Store ``records`` of one source run, the exceptions they raise and, last, its ``cursor``.
+
+    ``records`` may be a generator: it is consumed inside the transaction, bank transactions
+    streaming into the staging table in chunks, so memory does not grow with the statement.
+    ``problems`` and a callable ``cursor`` are read after it is exhausted, so a generator may
+    still be filling them.
+    """
     with engine.begin() as connection:
         batch_id = connection.execute(IngestBatch.__table__.insert().values(
             company_id=company_id, source=source, started_at=datetime.now(UTC),
             status="running")).inserted_primary_key[0]
         result = StoreResult(batch_id=batch_id)
+        documents, parties = [], []
+        bank = _BankStage(connection, company_id, source, batch_id, result)
+        read = 0
+        for record in records:
+            read += 1
+            if isinstance(record, BankTransaction):
+                bank.add(record)
+            elif isinstance(record, Counterparty):
+                parties.append(record)
+            else:
+                documents.append(record)
         _store_parties(connection, company_id, parties, result)
         _store_documents(connection, company_id, source, batch_id, documents, result)
-        _store_transactions(connection, company_id, source, batch_id, transactions, result)
+        bank.finish()
         items: list[ExceptionItem] = [unparseable(problem, source) for problem in problems]
         items += [source_changed(kind, number, source) for kind, number in result.changed]
         result.exceptions = raise_exceptions(connection, company_id, items, batch_id)
         table = IngestBatch.__table__
         connection.execute(update(table).where(table.c.id == batch_id).values(
-            finished_at=datetime.now(UTC), status="committed",
-            records_read=len(documents) + len(transactions) + len(parties),
+            finished_at=datetime.now(UTC), status="committed", records_read=read,
             records_inserted=sum(result.inserted.values()), records_unchanged=sum(result.unchanged.values()),
             records_changed=len(result.changed), records_rejected=len(problems)))
-        if cursor is not None:
-            _save_cursor(connection, company_id, source, cursor, batch_id)
+        position = cursor() if callable(cursor) else cursor
+        if position is not None:
+            _save_cursor(connection, company_id, source, position, batch_id)
     return result
 
 
@@ -158,24 +167,46 @@ def _store_documents(connection, company_id, source, batch_id, documents, result
                 [{"document_id": doc_id, **line} for doc_id, lines in zip(ids, line_groups) for line in lines])
 
 
-def _store_transactions(connection, company_id, source, batch_id, transactions, result) -> None:
-    if not transactions:
-        return
-    seen: dict[tuple[str, str], str] = {}
-    values: list[tuple] = []
-    for txn in transactions:  # the same transaction twice in one batch (overlapping exports) is one
+class _BankStage:
+    """Bank transactions of one batch, staged in chunks and merged into bank_txn in SQL."""
+
+    CHUNK = 50_000
+    COLUMNS = ("company_id", *BANK_COLUMNS, "source", "batch_id")
+    SAME_KEY = "b.company_id = s.company_id AND b.account_no = s.account_no AND b.txn_id = s.txn_id"
+
+    def __init__(self, connection: Connection, company_id: str, source: str, batch_id: int,
+                 result: StoreResult) -> None:
+        self.connection, self.company_id, self.source, self.batch_id = connection, company_id, source, batch_id
+        self.result = result
+        self.seen: dict[tuple[str, str], str] = {}  # the same transaction twice in one batch is one
+        self.pending: list[tuple] = []
+        self.created = False
+
+    def add(self, txn: BankTransaction) -> None:
         row = bank_values(txn)
-        if _classify(seen, (row[0], row[1]), row[-1], "bank_txn", txn.number, result):
-            values.append((company_id, *row, source, batch_id))
-    columns = ("company_id", *BANK_COLUMNS, "source", "batch_id")
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("CREATE TEMP TABLE stage_bank_txn (LIKE bank_txn) ON COMMIT DROP"))
-        connection.execute(text("ALTER TABLE stage_bank_txn DROP COLUMN id"))
-    else:
-        connection.execute(text("CREATE TEMP TABLE stage_bank_txn AS SELECT * FROM bank_txn WHERE 0"))
-    try:
-        insert_values(connection, "stage_bank_txn", columns, values)
-        same_key = "b.company_id = s.company_id AND b.account_no = s.account_no AND b.txn_id = s.txn_id"
+        if _classify(self.seen, (row[0], row[1]), row[-1], "bank_txn", txn.number, self.result):
+            self.pending.append((self.company_id, *row, self.source, self.batch_id))
+            if len(self.pending) >= self.CHUNK:
+                self._flush()
+
+    def _flush(self) -> None:
+        if not self.created:
+            if self.connection.dialect.name == "postgresql":
+                self.connection.execute(text("CREATE TEMP TABLE stage_bank_txn (LIKE bank_txn) ON COMMIT DROP"))
+                self.connection.execute(text("ALTER TABLE stage_bank_txn DROP COLUMN id"))
+            else:
+                self.connection.execute(text("DROP TABLE IF EXISTS temp.stage_bank_txn"))
+                self.connection.execute(text("CREATE TEMP TABLE stage_bank_txn AS SELECT * FROM bank_txn WHERE 0"))
+            self.created = True
+        insert_values(self.connection, "stage_bank_txn", self.COLUMNS, self.pending)
+        self.pending = []
+
+    def finish(self) -> None:
+        if self.pending:
+            self._flush()
+        if not self.created:
+            return
+        connection, result, same_key = self.connection, self.result, self.SAME_KEY
         for account_no, txn_id in connection.execute(text(
                 f"SELECT s.account_no, s.txn_id FROM stage_bank_txn s JOIN bank_txn b ON {same_key} "
                 f"WHERE b.content_hash <> s.content_hash ORDER BY s.account_no, s.txn_id")):
@@ -185,13 +216,12 @@ def _store_transactions(connection, company_id, source, batch_id, transactions, 
             f"WHERE b.content_hash = s.content_hash")).scalar_one()
         if unchanged:
             result.unchanged["bank_txn"] += unchanged
-        names = ", ".join(columns)
+        names = ", ".join(self.COLUMNS)
         result.inserted["bank_txn"] += connection.execute(text(
             f"INSERT INTO bank_txn ({names}) SELECT {names} FROM stage_bank_txn s "
             f"WHERE NOT EXISTS (SELECT 1 FROM bank_txn b WHERE {same_key})")).rowcount
-    finally:
         if connection.dialect.name != "postgresql":
-            connection.execute(text("DROP TABLE IF EXISTS temp.stage_bank_txn"))
+            connection.execute(text("DROP TABLE temp.stage_bank_txn"))
 
 
 def _store_parties(connection, company_id, parties: list[Counterparty], result) -> None:
