@@ -6,7 +6,8 @@ The same transaction arriving twice (overlapping exports) is one transaction. Th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+from collections.abc import Iterable, Iterator
 
 from connectors.dropfolder.csvfile import Row, parse_date, parse_decimal
 from ledger.documents import BankTransaction
@@ -30,8 +31,9 @@ def transaction(cells: dict[str, str]) -> BankTransaction:
                            remittance=cells["remittance"])
 
 
-def transactions(name: str, rows: list[Row]) -> Iterator[tuple[int, BankTransaction] | BadInput]:
-    seen: dict[tuple[str, str], tuple[int, BankTransaction]] = {}
+def transactions(name: str, rows: Iterable[Row]) -> Iterator[tuple[int, BankTransaction] | BadInput]:
+    # key -> (first row, digest of content): a digest, not the record, so memory stays flat
+    seen: dict[tuple[str, str], tuple[int, bytes]] = {}
     for row in rows:
         if "__width__" in row.cells:
             yield BadInput(file=name, row=row.number, field=None,
@@ -43,12 +45,13 @@ def transactions(name: str, rows: list[Row]) -> Iterator[tuple[int, BankTransact
             yield BadInput.from_field_error(name, row.number, error)
             continue
         key = (txn.account_no, txn.txn_id)
+        digest = hashlib.blake2b(repr(txn).encode("utf-8"), digest_size=16).digest()
         if key in seen:
-            first_row, first = seen[key]
-            if first != txn:
+            first_row, first_digest = seen[key]
+            if first_digest != digest:
                 yield BadInput(file=name, row=row.number, field="txn_id",
                                message=f"transaction {txn.number} appears again with different "
                                        f"content (first on row {first_row}); the first is kept")
             continue
-        seen[key] = (row.number, txn)
+        seen[key] = (row.number, digest)
         yield row.number, txn

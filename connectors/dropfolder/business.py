@@ -7,7 +7,7 @@ the file, the row and the column.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from connectors.dropfolder.csvfile import Row, parse_date, parse_decimal, parse_int, require
@@ -135,7 +135,7 @@ SCHEMAS: tuple[FileSchema, ...] = (
 )
 
 
-def group_documents(schema: FileSchema, rows: list[Row]) -> Iterator[tuple[int, object] | BadInput]:
+def group_documents(schema: FileSchema, rows: Iterable[Row]) -> Iterator[tuple[int, object] | BadInput]:
     """Yield (first row number, document) or a BadInput per rejected document, in file order."""
     groups: dict[str, list[Row]] = {}
     for row in rows:

@@ -10,6 +10,7 @@ import codecs
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -46,7 +47,8 @@ class Row:
     cells: dict[str, str]
 
 
-def read_rows(path: Path, name: str, required: tuple[str, ...]) -> list[Row]:
+def read_rows(path: Path, name: str, required: tuple[str, ...]) -> Iterator[Row]:
+    """Check the header now (a FileError names what is wrong), then yield rows one at a time."""
     text, _encoding = decode(path.read_bytes(), name)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -59,16 +61,18 @@ def read_rows(path: Path, name: str, required: tuple[str, ...]) -> list[Row]:
                         f"(expected header {','.join(required)})")
     if len(set(header)) != len(header):
         raise FileError(f"{name}: a column name appears twice in the header")
-    rows = []
+    return _rows(reader, header)
+
+
+def _rows(reader, header: list[str]) -> Iterator[Row]:
+    width = len(header)
     for cells in reader:
         if not any(cell.strip() for cell in cells):
             continue
-        row_number = reader.line_num
-        if len(cells) != len(header):
-            rows.append(Row(row_number, {"__width__": f"{len(cells)} cells for {len(header)} columns"}))
+        if len(cells) != width:
+            yield Row(reader.line_num, {"__width__": f"{len(cells)} cells for {width} columns"})
             continue
-        rows.append(Row(row_number, {column: cell.strip() for column, cell in zip(header, cells)}))
-    return rows
+        yield Row(reader.line_num, {column: cell.strip() for column, cell in zip(header, cells)})
 
 
 _DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from connectors.dropfolder.csvfile import Row
 from ledger.counterparties import Counterparty, Role
@@ -15,7 +15,7 @@ def _split(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split("|") if part.strip())
 
 
-def counterparties(name: str, rows: list[Row]) -> Iterator[tuple[int, Counterparty] | BadInput]:
+def counterparties(name: str, rows: Iterable[Row]) -> Iterator[tuple[int, Counterparty] | BadInput]:
     seen: set[str] = set()
     for row in rows:
         cells = row.cells
