@@ -5,13 +5,24 @@ from __future__ import annotations
 from sqlalchemy import Connection, Engine, func, select
 
 from ledger.counterparties import Counterparty, Role
-from ledger.documents import BankTransaction, DocumentKind
+from ledger.documents import (
+    DOCUMENT_CLASSES,
+    BankTransaction,
+    BusinessDocument,
+    DocumentKind,
+    Invoice,
+    InvoiceLine,
+    Order,
+    OrderLine,
+    ShipmentLine,
+)
 from ledger.money import Money
 from ledger.storage.tables import (
     BankTxnRow,
     CounterpartyAlias,
     CounterpartyBankAccount,
     CounterpartyRow,
+    DocumentLineRow,
     DocumentRow,
 )
 
@@ -62,3 +73,40 @@ def load_bank_transactions(connection: Connection, company_id: str) -> list[Bank
                             amount=Money.from_minor(r.amount_minor, r.currency),
                             counterparty=r.counterparty, counterparty_account=r.counterparty_account,
                             remittance=r.remittance) for r in rows]
+
+
+def load_documents(connection: Connection, company_id: str) -> list[BusinessDocument]:
+    """Every stored business document rebuilt as its domain record, in storage order."""
+    documents = DocumentRow.__table__
+    lines = DocumentLineRow.__table__
+    by_document: dict[int, list] = {}
+    for line in connection.execute(select(lines).join(documents, lines.c.document_id == documents.c.id)
+                                   .where(documents.c.company_id == company_id)
+                                   .order_by(lines.c.document_id, lines.c.line_no)):
+        by_document.setdefault(line.document_id, []).append(line)
+    result: list[BusinessDocument] = []
+    for row in connection.execute(select(documents).where(documents.c.company_id == company_id)
+                                  .order_by(documents.c.id)):
+        result.append(_document(row, by_document.get(row.id, [])))
+    return result
+
+
+def _document(row, lines: list) -> BusinessDocument:
+    cls = DOCUMENT_CLASSES[DocumentKind(row.kind)]
+    common = {"number": row.doc_no, "date": row.doc_date, "counterparty": row.counterparty}
+    if issubclass(cls, Order):
+        return cls(**common, currency=row.currency, counterparty_tax_id=row.counterparty_tax_id,
+                   project=row.project, department=row.department,
+                   lines=tuple(OrderLine(line_no=line.line_no, sku=line.sku, quantity=line.quantity,
+                                         unit_price=line.unit_price, tax_rate=line.tax_rate) for line in lines))
+    if issubclass(cls, Invoice):
+        money = Money.from_minor
+        return cls(**common, due_date=row.due_date, currency=row.currency,
+                   counterparty_tax_id=row.counterparty_tax_id, order_ref=row.order_ref,
+                   shipment_ref=row.shipment_ref,
+                   lines=tuple(InvoiceLine(line_no=line.line_no, sku=line.sku, quantity=line.quantity,
+                                           unit_price=line.unit_price, tax_rate=line.tax_rate,
+                                           net_amount=money(line.net_minor, row.currency).amount,
+                                           tax_amount=money(line.tax_minor, row.currency).amount) for line in lines))
+    return cls(**common, order_ref=row.order_ref,
+               lines=tuple(ShipmentLine(line_no=line.line_no, sku=line.sku, quantity=line.quantity) for line in lines))

@@ -146,3 +146,19 @@ def test_cursor_commits_with_its_rows_and_not_without_them(migrated) -> None:
     assert counts_by_kind(migrated, company_id)["bank_txn"] == 1
     store(migrated, company_id, "bank", [txn("T2", Money.parse("10.00", "CNY"))], cursor="c2")
     assert read_cursor(migrated, company_id, "bank") == "c2"
+
+
+def test_documents_read_back_equal_what_was_stored(migrated) -> None:
+    from connectors.contract import Record
+    from connectors.dropfolder.connector import DropFolderConnector
+    from ledger.counterparties import Counterparty as Party
+    from ledger.storage.read import load_documents
+
+    company_id = company(migrated)
+    records = [item.document for item in DropFolderConnector.from_options(
+        {"path": str(EXAMPLE_CONFIG.parent / "dropfolder")}).fetch() if isinstance(item, Record)]
+    store(migrated, company_id, "sample", records)
+    expected = [r for r in records if not isinstance(r, BankTransaction | Party)]
+    with migrated.connect() as connection:
+        loaded = load_documents(connection, company_id)
+    assert sorted(loaded, key=lambda d: d.key) == sorted(expected, key=lambda d: d.key)
