@@ -19,6 +19,7 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 
 run: $(VENV)/.synced
 	$(VENV)/bin/yecai ingest --config config/example/company.toml
+	$(VENV)/bin/yecai reconcile config/example/dropfolder --out out/example
 
 test: $(VENV)/.synced
 	$(VENV)/bin/pytest

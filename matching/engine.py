@@ -1,0 +1,105 @@
+"""The matching run: resolve parties, build both chains, settle cash, raise exceptions.
+
+Pure: documents in, links and exception items out; storage and files are the caller's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from ledger.counterparties import Counterparty
+from ledger.documents import (
+    BankTransaction,
+    BusinessDocument,
+    Delivery,
+    GoodsReceipt,
+    PurchaseInvoice,
+    PurchaseOrder,
+    SalesInvoice,
+    SalesOrder,
+)
+from ledger.exceptions import DocumentRef, ExceptionCode, ExceptionItem
+from ledger.money import Money
+from ledger.settings import Tolerances
+from matching.cash import CashMatcher, OpenItem
+from matching.chains import ChainBuilder
+from matching.findings import duplicate_invoices, not_invoiced, overdue, three_way
+from matching.model import Decision, Link
+from matching.parties import PartyIndex
+from matching.rules import MatchingRules
+
+
+@dataclass(slots=True)
+class MatchOutput:
+    links: list[Link] = field(default_factory=list)
+    exceptions: list[ExceptionItem] = field(default_factory=list)
+    settled_txns: set[str] = field(default_factory=set)
+    fees: dict[str, Money] = field(default_factory=dict)
+
+
+def _of(documents: Sequence[BusinessDocument], cls: type) -> list:
+    return [d for d in documents if type(d) is cls]
+
+
+def run_matching(documents: Sequence[BusinessDocument], transactions: Sequence[BankTransaction],
+                 counterparties: Sequence[Counterparty], as_of: date, rules: MatchingRules,
+                 tolerances: Tolerances) -> MatchOutput:
+    index = PartyIndex(counterparties, threshold=rules.name_threshold, margin=rules.name_margin)
+    resolved = index.resolve([d.counterparty for d in documents],
+                             tax_ids=[getattr(d, "counterparty_tax_id", None) for d in documents])
+    party = {(d.kind.value, d.number): r.counterparty_id for d, r in zip(documents, resolved)}
+    output = MatchOutput()
+    shipments_by_side = {}
+    chain_results = {}
+    for side, (order_cls, shipment_cls, invoice_cls) in {
+            "o2c": (SalesOrder, Delivery, SalesInvoice), "p2p": (PurchaseOrder, GoodsReceipt, PurchaseInvoice)}.items():
+        builder = ChainBuilder(_of(documents, order_cls), _of(documents, shipment_cls), _of(documents, invoice_cls),
+                               party, rules)
+        chain_results[side] = builder.build()
+        shipments_by_side[side] = builder.shipments
+        output.links += chain_results[side].links
+        if side == "p2p":
+            output.exceptions += three_way(_of(documents, invoice_cls), builder.orders, builder.shipments,
+                                           chain_results[side], tolerances, rules)
+            output.exceptions += duplicate_invoices(_of(documents, invoice_cls), party)
+        code = ExceptionCode.DELIVERED_NOT_INVOICED if side == "o2c" else ExceptionCode.RECEIVED_NOT_INVOICED
+        output.exceptions += not_invoiced(_of(documents, shipment_cls), chain_results[side], as_of, tolerances, code)
+
+    invoices = _of(documents, SalesInvoice) + _of(documents, PurchaseInvoice)
+    items = [OpenItem(doc_type=i.kind.value, number=i.number, party=party[(i.kind.value, i.number)],
+                      gross=i.gross_total, date=i.date, due_date=i.due_date) for i in invoices]
+    accounts = {p.counterparty_id: p.bank_accounts for p in counterparties}
+    payer = index.resolve([t.counterparty for t in transactions],
+                          accounts=[t.counterparty_account for t in transactions])
+    cash = CashMatcher(items, rules, tolerances, accounts).match(list(zip(transactions, payer)))
+    output.links += cash.links
+    output.exceptions += cash.findings
+    output.settled_txns, output.fees = cash.settled_txns, cash.fees
+    output.exceptions += overdue(invoices, cash.open, as_of, tolerances)
+
+    linked = {link.to_no for link in cash.links}
+    auto_linked = {link.to_no for link in cash.links if link.decision is Decision.AUTO}
+    for txn, resolution in zip(transactions, payer):
+        document = DocumentRef(doc_type="bank_txn", doc_no=txn.number, amount=txn.amount)
+        if txn.number not in linked:
+            output.exceptions.append(ExceptionItem(code=ExceptionCode.UNMATCHED_BANK_TXN, documents=(document,),
+                                                   message=f"{txn.number} {txn.amount} from {txn.counterparty or '?'}"
+                                                           f" ({txn.remittance}) settles no document"))
+        if resolution.counterparty_id is None and txn.counterparty and txn.number not in auto_linked:
+            output.exceptions.append(ExceptionItem(
+                code=ExceptionCode.UNKNOWN_COUNTERPARTY, documents=(document,),
+                message=f"{txn.counterparty!r} matches no known party (closest: {resolution.matched or 'none'}, "
+                        f"{resolution.score:.2f})"))
+    for link in output.links:
+        if link.decision is Decision.SUGGESTED:
+            output.exceptions.append(ExceptionItem(
+                code=ExceptionCode.LOW_CONFIDENCE_MATCH, detail=f"{link.from_no}->{link.to_no}",
+                documents=(DocumentRef(doc_type=link.from_type, doc_no=link.from_no),
+                           DocumentRef(doc_type=link.to_type, doc_no=link.to_no, amount=link.amount)),
+                message=f"suggested {link.from_type} {link.from_no} → {link.to_type} {link.to_no} "
+                        f"(score {link.score:.2f}, rule {link.evidence.rule}) waits for a person"))
+    unique = {item.fingerprint: item for item in output.exceptions}
+    output.exceptions = list(unique.values())
+    return output

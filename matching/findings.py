@@ -1,0 +1,94 @@
+"""Exceptions that the document chains show: three-way match, ageing, duplicates, overdue."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+
+from ledger.documents import Invoice, Order, Shipment
+from ledger.exceptions import DocumentRef, ExceptionCode, ExceptionItem
+from ledger.money import Money
+from ledger.settings import Tolerances
+from matching.chains import ChainResult, order_price, quantities, received_quantity
+from matching.rules import MatchingRules
+
+
+def ref(document, amount: Money | None = None) -> DocumentRef:
+    return DocumentRef(doc_type=document.kind.value, doc_no=document.number, amount=amount)
+
+
+def three_way(invoices: Sequence[Invoice], orders: dict[str, Order], shipments: dict[str, Shipment],
+              chains: ChainResult, tolerances: Tolerances, rules: MatchingRules) -> list[ExceptionItem]:
+    findings = []
+    for invoice in invoices:
+        goods = [line for line in invoice.lines if not rules.is_service(line.sku)]
+        if not goods:
+            continue
+        received_shipments = chains.shipments_of_invoice.get(invoice.number, [])
+        order_no = chains.order_of_invoice.get(invoice.number) or next(
+            (chains.order_of[s] for s in received_shipments if s in chains.order_of), None) or (
+            invoice.order_ref if invoice.order_ref in orders else None)
+        order = orders.get(order_no) if order_no else None
+        if not received_shipments:
+            findings.append(ExceptionItem(code=ExceptionCode.INVOICE_WITHOUT_RECEIPT, documents=(
+                ref(invoice, invoice.gross_total), *((ref(order),) if order else ())),
+                message=f"purchase invoice {invoice.number} bills goods but no goods receipt matches it"))
+            continue
+        received = received_quantity(chains, shipments, invoice.number)
+        billed = quantities(invoice)
+        short = [(sku, billed[sku], received[sku]) for sku in sorted(set(billed) | set(received))
+                 if abs(billed[sku] - received[sku]) > tolerances.quantity]
+        if short:
+            at_risk = sum((abs(b - r) * _price(invoice, sku) for sku, b, r in short), Decimal(0))
+            findings.append(ExceptionItem(code=ExceptionCode.QUANTITY_MISMATCH, documents=(
+                ref(invoice, Money(at_risk, invoice.currency).quantize()),
+                *(ref(shipments[s]) for s in received_shipments)),
+                message=f"{invoice.number} bills " + "; ".join(f"{b} × {sku} (received {r})" for sku, b, r in short)))
+        priced = [(line, order_price(order, line.sku)) for line in goods]
+        off = [(line, agreed) for line, agreed in priced
+               if agreed and abs(line.unit_price - agreed) > agreed * tolerances.unit_price_ratio]
+        if off:
+            excess = sum(((line.unit_price - agreed) * line.quantity for line, agreed in off), Decimal(0))
+            findings.append(ExceptionItem(code=ExceptionCode.PRICE_MISMATCH, documents=(
+                ref(invoice, abs(Money(excess, invoice.currency).quantize())), ref(order)),
+                message=f"{invoice.number} prices " + "; ".join(
+                    f"{line.sku} at {line.unit_price} (order {order.number}: {agreed})" for line, agreed in off)))
+    return findings
+
+
+def _price(invoice: Invoice, sku: str) -> Decimal:
+    return next((line.unit_price for line in invoice.lines if line.sku == sku), Decimal(0))
+
+
+def not_invoiced(shipments: Sequence[Shipment], chains: ChainResult, as_of: date, tolerances: Tolerances,
+                 code: ExceptionCode) -> list[ExceptionItem]:
+    cutoff = as_of - timedelta(days=tolerances.ageing_days)
+    return [ExceptionItem(code=code, documents=(ref(shipment),),
+                          message=f"{shipment.kind.value} {shipment.number} of {shipment.date} has no invoice "
+                                  f"after {(as_of - shipment.date).days} days")
+            for shipment in shipments if shipment.date < cutoff and shipment.number not in chains.invoiced]
+
+
+def duplicate_invoices(invoices: Sequence[Invoice], party: dict) -> list[ExceptionItem]:
+    """Same supplier with the same amount and date under different numbers (same numbers merge on input)."""
+    groups: dict[tuple, list[Invoice]] = defaultdict(list)
+    for invoice in invoices:
+        supplier = party.get((invoice.kind.value, invoice.number)) or invoice.counterparty
+        groups[(supplier, invoice.gross_total, invoice.date)].append(invoice)
+    return [ExceptionItem(code=ExceptionCode.DUPLICATE_INVOICE, documents=tuple(ref(i, i.gross_total) for i in group),
+                          message=f"{', '.join(i.number for i in group)}: same supplier, amount "
+                                  f"{group[0].gross_total} and date {group[0].date}")
+            for group in groups.values() if len(group) > 1]
+
+
+def overdue(invoices: Sequence[Invoice], open_amounts: dict[tuple[str, str], Money], as_of: date,
+            tolerances: Tolerances) -> list[ExceptionItem]:
+    findings = []
+    for invoice in invoices:
+        still_open = open_amounts.get((invoice.kind.value, invoice.number), invoice.gross_total)
+        if invoice.due_date < as_of and still_open.amount > tolerances.amount:
+            findings.append(ExceptionItem(code=ExceptionCode.INVOICE_OVERDUE, documents=(ref(invoice, still_open),),
+                                          message=f"{invoice.number} was due {invoice.due_date}; {still_open} open"))
+    return findings
