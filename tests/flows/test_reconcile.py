@@ -1,0 +1,79 @@
+"""``yecai reconcile`` as the spec describes it: files, determinism, bank-only and broken folders."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from flows.cli import app
+from tests.conftest import EXAMPLE_CONFIG
+
+SAMPLE = EXAMPLE_CONFIG.parent / "dropfolder"
+runner = CliRunner()
+
+
+def reconcile(folder: Path, out: Path, *extra: str):
+    result = runner.invoke(app, ["reconcile", str(folder), "--out", str(out), *extra])
+    assert result.exit_code == 0, result.output
+    return json.loads((out / "summary.json").read_text(encoding="utf-8"))
+
+
+def rows(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_outputs_follow_the_spec_and_a_rerun_writes_the_same_bytes(tmp_path: Path) -> None:
+    first = reconcile(SAMPLE, tmp_path / "a")
+    second = reconcile(SAMPLE, tmp_path / "b")
+    for name in ("links.csv", "exceptions.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    first.pop("seconds"), second.pop("seconds")
+    assert first == second
+    links = rows(tmp_path / "a" / "links.csv")
+    assert list(links[0]) == ["from_type", "from_no", "to_type", "to_no", "decision", "score", "amount"]
+    assert {(r["from_type"], r["to_type"]) for r in links} <= {
+        ("sales_order", "delivery"), ("delivery", "sales_invoice"), ("sales_invoice", "bank_txn"),
+        ("purchase_order", "goods_receipt"), ("goods_receipt", "purchase_invoice"),
+        ("purchase_invoice", "bank_txn"), ("sales_order", "sales_invoice"), ("purchase_order", "purchase_invoice")}
+    assert all(0 <= float(r["score"]) <= 1 and r["decision"] in ("auto", "suggested") for r in links)
+    assert all(r["amount"] for r in links if r["to_type"] == "bank_txn")
+    exceptions = rows(tmp_path / "a" / "exceptions.csv")
+    assert list(exceptions[0]) == ["exception_id", "code", "severity", "doc_type", "doc_no", "amount", "message"]
+    assert first["links"]["auto"] == sum(r["decision"] == "auto" for r in links)
+    assert first["documents"]["sales_order"] == 70 and 0 < first["auto_match_rate"] <= 1
+
+
+def test_a_folder_of_only_bank_files_lists_every_transaction_unmatched(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    shutil.copytree(SAMPLE / "bank", folder / "bank")
+    summary = reconcile(folder, tmp_path / "out")
+    transactions = summary["documents"]["bank_txn"]
+    assert summary["exceptions"]["UNMATCHED_BANK_TXN"] == transactions > 0
+    unmatched = [r for r in rows(tmp_path / "out" / "exceptions.csv") if r["code"] == "UNMATCHED_BANK_TXN"]
+    assert all(r["amount"] for r in unmatched)
+    assert summary["files"]["bank/icbc_cny_2026-10.csv"]["records"] > 0
+    assert summary["links"] == {"auto": 0, "suggested": 0} and summary["auto_match_rate"] == 0
+
+
+def test_an_unreadable_file_is_reported_and_the_rest_is_reconciled(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    shutil.copytree(SAMPLE, folder)
+    (folder / "deliveries.csv").write_bytes(b"delivery_no,delivery_date\n\xff\xfe\x81broken\n")
+    summary = reconcile(folder, tmp_path / "out", "--as-of", "2026-11-30")
+    assert summary["files"]["deliveries.csv"]["status"] == "error"
+    assert "GB18030" in summary["files"]["deliveries.csv"]["error"]
+    assert summary["as_of"] == "2026-11-30" and summary["links"]["auto"] > 0
+    unparseable = [r for r in rows(tmp_path / "out" / "exceptions.csv") if r["code"] == "UNPARSEABLE_DOCUMENT"]
+    assert [(r["doc_type"], r["doc_no"]) for r in unparseable] == [("file", "deliveries.csv")]
+
+
+def test_bad_arguments_are_clear_messages(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["reconcile", str(tmp_path / "nope"), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "not a folder" in result.output
+    result = runner.invoke(app, ["reconcile", str(SAMPLE), "--out", str(tmp_path / "o"), "--as-of", "30/11/2026"])
+    assert result.exit_code == 2 and "expected a date YYYY-MM-DD" in result.output

@@ -1,0 +1,83 @@
+"""Cash scenarios: invoices and bank transactions in, links and exceptions out."""
+
+from __future__ import annotations
+
+from tests.matching.scenario import HIK, codes, links, purchase_invoice, run, sales_invoice, txn
+
+# 44001234: 2 × 500.00 + 13 % VAT = 1130.00
+INV = sales_invoice("44001234", ("A", 2, "500.00"))
+
+
+def test_reference_in_remittance_settles_one_invoice_automatically() -> None:
+    out = run([INV], [txn("T1", "1130.00", remittance="货款 44001234")])
+    assert links(out) == {("44001234", "T1", "auto", "1130.00")}
+    assert out.settled_txns == {"3105:T1"} and "UNMATCHED_BANK_TXN" not in codes(out)
+
+
+def test_a_transposed_digit_in_the_reference_still_finds_the_invoice() -> None:
+    out = run([INV], [txn("T1", "1130.00", remittance="付货款 发票号44001243")])
+    assert links(out) == {("44001234", "T1", "auto", "1130.00")}
+    assert out.links[0].evidence.comparisons[0].level == "one_digit_off"
+
+
+def test_batch_payment_without_references_is_found_by_subset_sum() -> None:
+    invoices = [sales_invoice("44000001", ("A", 1, "100.00")), sales_invoice("44000002", ("A", 2, "100.00")),
+                sales_invoice("44000003", ("A", 5, "100.00")), sales_invoice("44000004", ("A", 7, "100.00"))]
+    # 113.00 + 226.00 + 791.00 = 1130.00, no other combination adds up to it
+    out = run(invoices, [txn("T1", "1130.00", remittance="货款")])
+    assert links(out) == {("44000001", "T1", "auto", "113.00"), ("44000002", "T1", "auto", "226.00"),
+                          ("44000004", "T1", "auto", "791.00")}
+
+
+def test_bank_fee_within_tolerance_is_settled_and_booked() -> None:
+    out = run([sales_invoice("44001234", ("A", 20, "500.00"))], [txn("T1", "11285.00", remittance="44001234")])
+    assert links(out) == {("44001234", "T1", "auto", "11300.00")}
+    assert str(out.fees["3105:T1"].amount) == "15.00"
+
+
+def test_two_equal_open_invoices_without_reference_are_a_tie_never_auto() -> None:
+    out = run([sales_invoice("44000001", ("A", 2, "500.00")), sales_invoice("44000002", ("A", 2, "500.00"))],
+              [txn("T1", "1130.00", remittance="货款")])
+    assert {link[2] for link in links(out)} == {"suggested"}
+    assert codes(out)["LOW_CONFIDENCE_MATCH"] == {("44000001", "T1"), ("44000002", "T1")}
+    assert out.settled_txns == set()
+
+
+def test_overpayment_short_payment_and_instalments() -> None:
+    over = run([INV], [txn("T1", "1200.00", remittance="44001234")])
+    assert codes(over)["OVERPAYMENT"] == {("44001234", "T1")}
+    short = run([INV], [txn("T1", "1080.00", remittance="44001234")])  # 50.00 short: > fee tolerance, < 10 %
+    assert codes(short)["SHORT_PAYMENT"] == {("44001234", "T1")}
+    instalments = run([INV], [txn("T1", "452.00", remittance="预付 44001234 40%"),
+                              txn("T2", "678.00", remittance="尾款 44001234", days=15)])
+    assert links(instalments) == {("44001234", "T1", "auto", "452.00"), ("44001234", "T2", "auto", "678.00")}
+    assert "SHORT_PAYMENT" not in codes(instalments) and "INVOICE_OVERDUE" not in codes(instalments)
+
+
+def test_a_second_payment_of_a_settled_invoice_is_a_duplicate_payment() -> None:
+    out = run([INV], [txn("T1", "1130.00", remittance="44001234"), txn("T2", "1130.00", remittance="44001234",
+                                                                        days=8)])
+    assert codes(out)["DUPLICATE_PAYMENT"] == {("44001234", "T1", "T2")}
+
+
+def test_unknown_payer_and_unrelated_transactions_are_flagged() -> None:
+    out = run([INV], [txn("T1", "8800.00", counterparty="南京紫金山贸易有限公司", remittance="往来款")])
+    assert codes(out)["UNMATCHED_BANK_TXN"] == {("T1",)}
+    assert codes(out)["UNKNOWN_COUNTERPARTY"] == {("T1",)}
+
+
+def test_supplier_paid_to_an_account_not_on_file() -> None:
+    bill = purchase_invoice("26310500000000000085", ("B", 4, "100.00"))
+    ok = run([bill], [txn("T1", "-452.00", counterparty="立讯精密", remittance="付26310500000000000085货款",
+                          account="6222999988887777")])
+    assert "BANK_ACCOUNT_MISMATCH" not in codes(ok) and links(ok) == {
+        ("26310500000000000085", "T1", "auto", "452.00")}
+    wrong = run([bill], [txn("T1", "-452.00", counterparty="立讯精密", remittance="付26310500000000000085货款",
+                             account="6228000000000000")])
+    assert codes(wrong)["BANK_ACCOUNT_MISMATCH"] == {("26310500000000000085", "T1")}
+
+
+def test_overdue_invoices_with_money_open() -> None:
+    out = run([INV, sales_invoice("44009999", ("A", 1, "10.00"), party=HIK, due=5)],
+              [txn("T1", "1130.00", remittance="44001234")])
+    assert codes(out)["INVOICE_OVERDUE"] == {("44009999",)}
