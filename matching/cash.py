@@ -75,6 +75,12 @@ class CashMatcher:
         self.index = {side: NumberIndex(n for t, n in self.items if t == side)
                       for side in ("sales_invoice", "purchase_invoice")}
         self.paid_by: dict[tuple[str, str], list[str]] = {}
+        # blocking: open items by (side, party) and by (side, currency, gross) for amount-only search
+        self.by_party: dict[tuple[str, str | None], list[OpenItem]] = {}
+        self.by_amount: dict[tuple[str, str, int], list[OpenItem]] = {}
+        for item in sorted(self.items.values(), key=lambda i: (i.date, i.number)):
+            self.by_party.setdefault((item.doc_type, item.party), []).append(item)
+            self.by_amount.setdefault((item.doc_type, item.gross.currency, item.gross.to_minor()), []).append(item)
 
     # --- helpers --------------------------------------------------------------------------
     def fee_limit(self, amount: Money) -> Money:
@@ -165,6 +171,25 @@ class CashMatcher:
                            self._evidence("reference", reference, party, Comparison(name="amount", level=level,
                                           score=1.0 if level != "within_fee" else 0.98)))
             return True
+        if difference.amount > self.tolerances.amount and resolution.counterparty_id is not None:
+            # A batch payment whose remittance names only some of its invoices (or one mistyped
+            # beyond recognition): the party's other open items that make up the rest exactly.
+            others = [i for i in self._candidates(txn, side, resolution.counterparty_id) if i not in open_items]
+            open_of = {i.number: self.result.open[(i.doc_type, i.number)] for i in others}
+            exact = [i for i in others if open_of[i.number] == difference]
+            if exact:  # several would fit: a person decides, so none is taken here
+                rest = exact if len(exact) == 1 else []
+            else:
+                combos = self._subset_sums(others[: self.rules.max_open_items_searched], open_of, difference)
+                rest = list(combos[0]) if len(combos) == 1 else []
+            if rest:
+                amount = Comparison(name="amount", level="exact_with_unnamed", score=0.96)
+                for item in [*open_items, *rest]:
+                    named = item in open_items
+                    self._link(item, txn, self.result.open[(item.doc_type, item.number)], self._evidence(
+                        "reference_plus_batch", reference if named else Comparison(
+                            name="reference", level="none", score=0.95), party, amount))
+                return True
         if difference.amount > 0:
             for item in open_items:
                 self._link(item, txn, self.result.open[(item.doc_type, item.number)],
@@ -194,14 +219,13 @@ class CashMatcher:
                               DocumentRef(doc_type="bank_txn", doc_no=txn.number, amount=paid))
         return True
 
-    def _candidates(self, txn: BankTransaction, side: str, party: str | None) -> list[OpenItem]:
+    def _candidates(self, txn: BankTransaction, side: str, party: str) -> list[OpenItem]:
         window = timedelta(days=self.rules.payment_window_days)
         day = txn.booking_date
-        found = [item for key, item in self.items.items()
-                 if key[0] == side and (party is None or item.party == party)
-                 and item.gross.currency == txn.amount.currency and self.result.open[key].amount > 0
-                 and day - window <= item.date <= day + timedelta(days=5)]
-        return sorted(found, key=lambda i: (i.date, i.number))
+        return [item for item in self.by_party.get((side, party), ())
+                if item.gross.currency == txn.amount.currency
+                and self.result.open[(item.doc_type, item.number)].amount > 0
+                and day - window <= item.date <= day + timedelta(days=5)]
 
     def _by_party(self, txn: BankTransaction, resolution: Resolution, side: str) -> bool:
         if resolution.counterparty_id is None:
@@ -262,9 +286,15 @@ class CashMatcher:
         return found
 
     def _by_amount_only(self, txn: BankTransaction, resolution: Resolution, side: str) -> None:
+        """An unknown payer: only an amount that fits one still-untouched invoice, and only as a suggestion."""
+        if resolution.counterparty_id is not None:
+            return
         paid = abs(txn.amount)
-        exact = [i for i in self._candidates(txn, side, None) if self.result.open[(i.doc_type, i.number)] == paid]
-        if len(exact) == 1 and resolution.counterparty_id is None:
+        window = timedelta(days=self.rules.payment_window_days)
+        exact = [i for i in self.by_amount.get((side, paid.currency, paid.to_minor()), ())
+                 if self.result.open[(i.doc_type, i.number)] == paid
+                 and txn.booking_date - window <= i.date <= txn.booking_date + timedelta(days=5)]
+        if len(exact) == 1:
             self._link(exact[0], txn, paid, self._evidence(
                 "amount_only", Comparison(name="reference", level="none", score=0.93),
                 _party(resolution, exact), Comparison(name="amount", level="exact", score=1.0)))

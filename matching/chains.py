@@ -126,6 +126,20 @@ class ChainBuilder:
                     and (self.result.order_of.get(s.number) == order.number if order is not None
                          else self._party_of(s) is not None and self._party_of(s) == self._party_of(invoice))]
             fitting = self._fitting_shipments(pool, billed)
+            if not fitting and order is not None and not pool:
+                # The order's shipment was not linked to it (no reference, name unresolved): the invoice
+                # names the order, so an unlinked shipment of a compatible party that bills exactly fits.
+                orphans = [s for s in self.shipments.values() if s.number not in self.result.invoiced
+                           and s.number not in self.result.order_of and s.date >= order.date
+                           and self._party_comparison(s, invoice).level != "different"]
+                fitting = [group for group in self._fitting_shipments(orphans, billed) if len(group) == 1]
+                if len(fitting) == 1:
+                    shipment = fitting[0][0]
+                    evidence = self._evidence("via_invoice", Comparison(name="reference", level="via_invoice",
+                                                                        score=0.95),
+                                              self._party_comparison(order, shipment),
+                                              Comparison(name="sku_quantity", level="equal", score=1.0))
+                    self._take(order, shipment, quantities(shipment), self._link(order, shipment, evidence))
             if fitting:
                 tie = len(fitting) > 1
                 for group in fitting[:2]:
