@@ -35,3 +35,7 @@ sample: $(VENV)/.synced
 
 clean:
 	rm -rf $(VENV) $(TOOLS) yecai.db yecai.db-wal yecai.db-shm
+
+bench: $(VENV)/.synced
+	$(VENV)/bin/python -m benchmarks.bench_matching --chains 2000
+	$(VENV)/bin/python -m benchmarks.bench_ingest --rows 1000000
