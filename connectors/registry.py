@@ -13,6 +13,7 @@ ENTRY_POINT_GROUP = "yecai.connectors"
 
 BUILTIN: dict[str, str] = {
     "dropfolder": "connectors.dropfolder.connector:DropFolderConnector",
+    "bank_statement": "connectors.bank.connector:BankStatementConnector",
     "rest": "connectors.rest.connector:RestConnector",
 }
 

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from connectors.bank import connector as bank_statements
 from connectors.contract import Connector, ConnectorConfig, Record, Skipped
 from connectors.dropfolder import bank_csv, masterdata
 from connectors.dropfolder.business import SCHEMAS, group_documents
@@ -101,8 +102,25 @@ class DropFolderConnector(Connector):
                 if path.suffix.lower() == ".csv":
                     yield from self._file(folder, relative, "bank_txn", bank_csv.COLUMNS,
                                           bank_csv.transactions, lambda t: f"bank:{t.number}")
+                elif path.suffix.lower() in bank_statements.SUFFIXES:
+                    yield from self._statement(path, relative)
                 elif path.suffix.lower() not in BANK_FORMATS_ELSEWHERE:
                     self.report.unknown.append(relative)
+
+    def _statement(self, path: Path, relative: str) -> Iterator[Record | Skipped]:
+        """MT940/MT942 or camt through the bank parsers; a file giving no transaction and a
+        problem failed as a whole, and its report entry says why."""
+        report = self.report.files[relative] = FileReport(kind="bank_txn")
+        parsed = bank_statements.parse_file(path, relative)
+        if parsed.problems and not parsed.transactions:
+            report.error = str(parsed.problems[0])
+        cursor = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        for item in bank_statements.records(parsed, cursor):
+            if isinstance(item, Skipped):
+                report.rejected += 1
+            else:
+                report.records += 1
+            yield item
 
     def _file(self, folder: Path, relative: str, kind: str, columns, parse, source_id):
         path = folder / relative
