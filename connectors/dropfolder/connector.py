@@ -114,8 +114,7 @@ class DropFolderConnector(Connector):
         parsed = bank_statements.parse_file(path, relative)
         if parsed.problems and not parsed.transactions:
             report.error = str(parsed.problems[0])
-        cursor = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-        for item in bank_statements.records(parsed, cursor):
+        for item in bank_statements.records(parsed, self._digest):
             if isinstance(item, Skipped):
                 report.rejected += 1
             else:
