@@ -26,7 +26,8 @@ CURRENCY_MINOR_UNITS: dict[str, int] = {
     "CNY": 2, "CNH": 2, "HKD": 2, "MOP": 2, "TWD": 2, "USD": 2, "EUR": 2, "GBP": 2, "CHF": 2,
     "SGD": 2, "AUD": 2, "NZD": 2, "CAD": 2, "SEK": 2, "NOK": 2, "DKK": 2, "PLN": 2, "CZK": 2,
     "HUF": 2, "THB": 2, "MYR": 2, "PHP": 2, "INR": 2, "IDR": 2, "RUB": 2, "AED": 2, "SAR": 2,
-    "ZAR": 2, "BRL": 2, "MXN": 2, "TRY": 2,
+    "ZAR": 2, "BRL": 2, "MXN": 2, "TRY": 2, "RON": 2, "BGN": 2, "ILS": 2, "EGP": 2, "KZT": 2, "UAH": 2,
+    "PKR": 2, "BDT": 2, "LKR": 2, "NGN": 2, "KES": 2, "COP": 2, "PEN": 2, "ARS": 2, "DEM": 2,
     "JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "UGX": 0, "XOF": 0, "XAF": 0,
     "KWD": 3, "BHD": 3, "OMR": 3, "JOD": 3, "TND": 3, "LYD": 3, "IQD": 3,
 }
