@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError
@@ -29,13 +30,27 @@ class Role(StrEnum):
 
 def validate_uscc(value: str, field: str = "tax_id") -> str:
     """Return the compact 统一社会信用代码 or raise a FieldError saying what is wrong."""
+    problem = _uscc_problem(value)
+    if problem is None:
+        return _compact(value)
+    raise FieldError(field, value, f"a 统一社会信用代码 with {problem}")
+
+
+@lru_cache(maxsize=65_536)
+def _compact(value: str) -> str:
+    return uscc.compact(value)
+
+
+@lru_cache(maxsize=65_536)
+def _uscc_problem(value: str) -> str | None:
+    """None when valid, else what is wrong; cached, since the same parties recur on every document."""
     try:
-        return uscc.validate(value)
+        uscc.validate(value)
+        return None
     except ValidationError as error:
-        reason = {"InvalidLength": "18 characters", "InvalidFormat": "8 digits then 10 of "
-                  "0-9 A-H J-N P-R T U W-Y", "InvalidChecksum": "a correct check digit (last "
-                  "character)"}.get(type(error).__name__, "a valid code")
-        raise FieldError(field, value, f"a 统一社会信用代码 with {reason}") from None
+        return {"InvalidLength": "18 characters", "InvalidFormat": "8 digits then 10 of "
+                "0-9 A-H J-N P-R T U W-Y", "InvalidChecksum": "a correct check digit (last "
+                "character)"}.get(type(error).__name__, "a valid code")
 
 
 def normalise_tax_id(value: str | None, field: str, country: str | None) -> str | None:
@@ -43,7 +58,7 @@ def normalise_tax_id(value: str | None, field: str, country: str | None) -> str 
     unknown (``None``), an 18-character id is taken as a USCC and must validate too."""
     if value is None or not value.strip():
         return None
-    compact = uscc.compact(value)
+    compact = _compact(value)
     if country == "CN" or len(compact) == 18:
         return validate_uscc(compact, field)
     return compact

@@ -12,7 +12,7 @@ split invoices link to the right documents. Ties become suggestions.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -49,9 +49,20 @@ class ChainBuilder:
         self.party, self.rules = party, rules
         self.remaining = {o.number: quantities(o) for o in orders}
         self.result = ChainResult()
+        # blocking: documents by resolved party, so no step scans every document
+        self._parties: dict[int, str | None] = {}
+        for document in (*orders, *shipments, *invoices):
+            self._parties[id(document)] = party.get((document.kind.value, document.number))
+        self.orders_by_party: dict[str | None, list[Order]] = defaultdict(list)
+        for o in sorted(orders, key=lambda o: (o.date, o.number)):
+            self.orders_by_party[self._party_of(o)].append(o)
+        self.shipments_by_party: dict[str | None, list[Shipment]] = defaultdict(list)
+        for s in sorted(shipments, key=lambda s: (s.date, s.number)):
+            self.shipments_by_party[self._party_of(s)].append(s)
+        self.shipments_of_order: dict[str, list[Shipment]] = defaultdict(list)
 
     def _party_of(self, document) -> str | None:
-        return self.party.get((document.kind.value, document.number))
+        return self._parties[id(document)]
 
     def _party_comparison(self, a, b) -> Comparison:
         pa, pb = self._party_of(a), self._party_of(b)
@@ -85,8 +96,9 @@ class ChainBuilder:
                                                      score=1.0 if fits else 0.8))
                 self._take(order, shipment, shipped, self._link(order, shipment, evidence))
                 continue
-            candidates = [o for o in self.orders.values() if o.date <= shipment.date
-                          and self._party_of(o) is not None and self._party_of(o) == self._party_of(shipment)
+            owner = self._party_of(shipment)
+            mine = self.orders_by_party[owner] if owner is not None else ()
+            candidates = [o for o in mine if o.date <= shipment.date
                           and all(self.remaining[o.number][sku] >= qty for sku, qty in shipped.items())]
             exact = [o for o in candidates if self.remaining[o.number] == shipped] or candidates
             tie = len(exact) > 1
@@ -101,6 +113,7 @@ class ChainBuilder:
     def _take(self, order: Order, shipment: Shipment, shipped: Counter, link: Link) -> None:
         if link.decision is Decision.AUTO:
             self.result.order_of[shipment.number] = order.number
+            self.shipments_of_order[order.number].append(shipment)
             for sku, qty in shipped.items():
                 self.remaining[order.number][sku] -= qty
 
@@ -122,14 +135,17 @@ class ChainBuilder:
             if order is not None and services:
                 self._order_invoice(order, invoice, reference)
                 continue
-            pool = [s for s in self.shipments.values() if s.number not in self.result.invoiced
-                    and (self.result.order_of.get(s.number) == order.number if order is not None
-                         else self._party_of(s) is not None and self._party_of(s) == self._party_of(invoice))]
+            owner = self._party_of(invoice)
+            source = (self.shipments_of_order[order.number] if order is not None
+                      else self.shipments_by_party[owner] if owner is not None else ())
+            pool = [s for s in source if s.number not in self.result.invoiced]
             fitting = self._fitting_shipments(pool, billed)
             if not fitting and order is not None and not pool:
                 # The order's shipment was not linked to it (no reference, name unresolved): the invoice
                 # names the order, so an unlinked shipment of a compatible party that bills exactly fits.
-                orphans = [s for s in self.shipments.values() if s.number not in self.result.invoiced
+                nearby = ([*self.shipments_by_party[owner], *self.shipments_by_party[None]] if owner is not None
+                          else self.shipments.values())
+                orphans = [s for s in nearby if s.number not in self.result.invoiced
                            and s.number not in self.result.order_of and s.date >= order.date
                            and self._party_comparison(s, invoice).level != "different"]
                 fitting = [group for group in self._fitting_shipments(orphans, billed) if len(group) == 1]
@@ -160,7 +176,7 @@ class ChainBuilder:
                                               self._party_comparison(shipment, invoice),
                                               Comparison(name="sku_quantity", level="differs", score=0.95))
                     self._invoiced(shipment, invoice, self._link(shipment, invoice, evidence))
-            elif order is not None and not any(o == order.number for o in self.result.order_of.values()):
+            elif order is not None and not self.shipments_of_order[order.number]:
                 self._order_invoice(order, invoice, reference)
 
     def _fitting_shipments(self, pool: list[Shipment], billed: Counter) -> list[tuple[Shipment, ...]]:
