@@ -40,6 +40,7 @@ _PLACE = re.compile("^(?:" + "|".join(sorted(PLACES, key=len, reverse=True)) + "
 _BRACKETS = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]")
 _ZH_FORMS = re.compile("(?:" + "|".join(LEGAL_FORMS_ZH) + ")$")
 _EN_WORD = re.compile(r"[a-z0-9]+")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @lru_cache(maxsize=200_000)
@@ -59,6 +60,14 @@ def normalise(name: str) -> str:
     return "".join(words) or "".join(_EN_WORD.findall(text))
 
 
+@lru_cache(maxsize=200_000)
+def full_key(name: str) -> str:
+    """The whole name, legal form included, without case and punctuation: for Latin-script names,
+    where 'Jenkins Group' and 'Jenkins LLC' are different parties."""
+    text = zhconv.convert(unicodedata.normalize("NFKC", name), "zh-cn").lower()
+    return " ".join(re.sub(r"[\W_]+", " ", text).split())
+
+
 @dataclass(frozen=True, slots=True)
 class Resolution:
     counterparty_id: str | None
@@ -75,16 +84,25 @@ class PartyIndex:
         self.threshold, self.margin = threshold, margin
         self.by_tax = {p.tax_id: p.counterparty_id for p in self.parties.values() if p.tax_id}
         self.by_account = {a: p.counterparty_id for p in self.parties.values() for a in p.bank_accounts}
-        owners: dict[str, set[str]] = {}
+        self.by_key: dict[str, set[str]] = {}      # core key → parties
+        self.by_full: dict[str, set[str]] = {}     # full key → parties
         self.source: dict[str, str] = {}
         for party in self.parties.values():
             for name in party.names:
-                key = normalise(name)
-                if key:
-                    owners.setdefault(key, set()).add(party.counterparty_id)
-                    self.source.setdefault(key, name)
-        self.by_key = {key: ids for key, ids in owners.items()}
+                for key, table in ((normalise(name), self.by_key), (full_key(name), self.by_full)):
+                    if key:
+                        table.setdefault(key, set()).add(party.counterparty_id)
+                        self.source.setdefault(key, name)
         self.keys = sorted(self.by_key)
+        self.full_keys = sorted(self.by_full)
+        # Short names (简称) are a piece of the legal name: an index of 2–4 character pieces of
+        # every Chinese key, with where the piece starts, answers them without a scan.
+        self.pieces: dict[str, list[tuple[int, str]]] = {}
+        for key in self.keys:
+            if _CJK.search(key):
+                for size in (2, 3, 4):
+                    for start in range(len(key) - size + 1):
+                        self.pieces.setdefault(key[start:start + size], []).append((start, key))
 
     def resolve(self, names: Sequence[str], tax_ids: Sequence[str | None] | None = None,
                 accounts: Sequence[str | None] | None = None) -> list[Resolution]:
@@ -100,38 +118,73 @@ class PartyIndex:
             else:
                 key = normalise(name) if name else ""
                 owners = self.by_key.get(key)
+                if owners and len(owners) > 1:  # 'Jenkins Group' / 'Jenkins LLC': the legal form decides
+                    owners = self.by_full.get(full_key(name)) or owners
                 if owners and len(owners) == 1:
-                    results[i] = Resolution(next(iter(owners)), 0.98, "exact", self.source[key])
+                    results[i] = Resolution(next(iter(owners)), 0.98, "exact", self.source.get(key, name))
                 elif owners:
                     results[i] = Resolution(None, 0.98, "ambiguous", self.source[key])
                 elif key:
                     pending.setdefault(key, []).append(i)
                 else:
                     results[i] = Resolution(None, 0.0, "none")
-        for key, resolution in self._fuzzy(list(pending)).items():
-            for i in pending[key]:
-                results[i] = resolution
+        short = {key: self._short_name(key) for key in pending if _CJK.search(key) and len(key) <= 4}
+        chinese = [key for key in pending if short.get(key) is None and _CJK.search(key)]
+        latin = {full_key(names[indexes[0]]): key for key, indexes in pending.items() if not _CJK.search(key)}
+        fuzzy = self._fuzzy(chinese, self.keys, self.by_key, partial=True)
+        fuzzy_latin = self._fuzzy(list(latin), self.full_keys, self.by_full, partial=False)
+        fuzzy.update({latin[query]: resolution for query, resolution in fuzzy_latin.items()})
+        for key, indexes in pending.items():
+            for i in indexes:
+                results[i] = short.get(key) or fuzzy[key]
         return results  # type: ignore[return-value]
 
-    def _fuzzy(self, queries: list[str]) -> dict[str, Resolution]:
-        if not queries or not self.keys:
+    def _short_name(self, key: str) -> Resolution | None:
+        """A 简称 is found inside one party's name, best where the brand stands (the start of the key)."""
+        hits = self.pieces.get(key, [])
+        owners = {owner for _start, k in hits for owner in self.by_key[k]}
+        if not owners:
+            return None
+        if len(owners) > 1:
+            leading = {owner for start, k in hits if start == 0 for owner in self.by_key[k]}
+            if len(leading) != 1:
+                return Resolution(None, 0.85, "ambiguous", self.source[hits[0][1]])
+            owners = leading
+            hits = [(start, k) for start, k in hits if start == 0]
+        return Resolution(next(iter(owners)), 0.9, "short_name", self.source[hits[0][1]])
+
+    def _fuzzy(self, queries: list[str], keys: list[str], owners_of: dict[str, set[str]],
+               partial: bool) -> dict[str, Resolution]:
+        """Score unique queries against unique keys in one vectorised pass (rapidfuzz cdist).
+
+        Chinese core keys add partial_ratio, damped when lengths differ, for bank truncation;
+        Latin full keys add token_sort_ratio for reordered words.
+        """
+        if not queries or not keys:
             return {q: Resolution(None, 0.0, "none") for q in queries}
-        # One vectorised pass over unique keys; partial_ratio catches bank truncation.
-        full = process.cdist(queries, self.keys, scorer=fuzz.ratio, workers=-1, dtype=np.uint8)
-        partial = process.cdist(queries, self.keys, scorer=fuzz.partial_ratio, workers=-1, dtype=np.uint8)
-        lengths = np.array([[min(len(q), len(k)) / max(len(q), len(k)) for k in self.keys] for q in queries])
-        scores = np.maximum(full, partial * np.clip(lengths + 0.35, 0, 1)) / 100.0
+        scores = process.cdist(queries, keys, scorer=fuzz.ratio, workers=-1, dtype=np.float32)
+        if partial:
+            part = process.cdist(queries, keys, scorer=fuzz.partial_ratio, workers=-1, dtype=np.float32)
+            q_len = np.array([len(q) for q in queries], dtype=np.float32)[:, None]
+            k_len = np.array([len(k) for k in keys], dtype=np.float32)[None, :]
+            damping = np.clip(np.minimum(q_len, k_len) / np.maximum(q_len, k_len) + 0.35, 0, 1)
+            scores = np.maximum(scores, part * damping)
+        else:
+            scores = np.maximum(scores, process.cdist(queries, keys, scorer=fuzz.token_sort_ratio, workers=-1,
+                                                      dtype=np.float32))
+        scores /= 100.0
         out: dict[str, Resolution] = {}
+        top = np.argsort(-scores, axis=1, kind="stable")[:, :6]
         for row, query in enumerate(queries):
-            order = np.argsort(-scores[row], kind="stable")[:2]
-            best = float(scores[row, order[0]])
-            best_key = self.keys[order[0]]
-            second = float(scores[row, order[1]]) if len(order) > 1 else 0.0
-            owners = self.by_key[best_key]
-            second_owners = self.by_key[self.keys[order[1]]] if len(order) > 1 else owners
-            if best < self.threshold:
+            best_key = keys[top[row, 0]]
+            best = float(scores[row, top[row, 0]])
+            owners = owners_of[best_key]
+            rival = next((float(scores[row, j]) for j in top[row, 1:] if owners_of[keys[j]] != owners), 0.0)
+            # Below the threshold only a clear winner counts: far ahead of every other party.
+            clear = best >= self.threshold - 0.15 and best - rival >= 3 * self.margin
+            if best < self.threshold and not clear:
                 out[query] = Resolution(None, round(best, 4), "none", self.source[best_key])
-            elif len(owners) > 1 or (best - second < self.margin and second_owners != owners):
+            elif len(owners) > 1 or best - rival < self.margin:
                 out[query] = Resolution(None, round(best, 4), "ambiguous", self.source[best_key])
             else:
                 out[query] = Resolution(next(iter(owners)), round(best * 0.95, 4), "fuzzy", self.source[best_key])

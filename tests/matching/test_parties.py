@@ -1,0 +1,94 @@
+"""Counterparty resolution: normalisation rules, the resolver, and the two public name corpora."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import pytest
+
+from ledger.counterparties import Counterparty, Role
+from matching.parties import PartyIndex, full_key, normalise
+
+CORPUS = os.environ.get("YECAI_EXTERNAL_CORPUS")
+needs_corpus = pytest.mark.skipif(not CORPUS or not Path(CORPUS).is_dir(),
+                                  reason="set YECAI_EXTERNAL_CORPUS to ../shared/fixtures to run the name corpora")
+
+
+@pytest.mark.parametrize(("name", "key"), [
+    ("青岛海尔智家股份有限公司", "海尔智家"),
+    ("深圳市騰訊計算機系統有限公司", "腾讯计算机系统"),                # traditional → simplified, city and form
+    ("成都京东方光电科技有限公司(成都分公司)", "京东方光电科技"),        # a branch in brackets
+    ("宁波舜宇光学科技(集团)有限公司", "舜宇光学科技"),
+    ("（上海）联影医疗科技股份有限公司", "联影医疗科技"),               # full-width brackets
+    ("ＣＯＮＴＯＳＯ　Ｅｌｅｃｔｒｏｎｉｃｓ Pte. Ltd.", "contosoelectronics"),  # full-width Latin
+    ("Northwind Traders GmbH", "northwindtraders"),
+])
+def test_normalisation(name: str, key: str) -> None:
+    assert normalise(name) == key
+
+
+def test_full_key_keeps_the_legal_form() -> None:
+    assert full_key("Jenkins Group") != full_key("Jenkins LLC")
+    assert full_key("Klein,  Daniel & Lubowitz") == "klein daniel lubowitz"
+
+
+PARTIES = [
+    Counterparty(counterparty_id="C1", role=Role.CUSTOMER, name="青岛海尔智家股份有限公司", tax_id="914403001922038216",
+                 bank_accounts=("6222 0000 1111",)),
+    Counterparty(counterparty_id="C2", role=Role.CUSTOMER, name="海尔智家（上海）有限公司"),
+    Counterparty(counterparty_id="C3", role=Role.CUSTOMER, name="北京京东世纪贸易有限公司",
+                 aliases=("Jingdong Century",)),
+    Counterparty(counterparty_id="C4", role=Role.SUPPLIER, name="Jenkins Group", country="GB"),
+    Counterparty(counterparty_id="C5", role=Role.SUPPLIER, name="Jenkins LLC", country="GB"),
+]
+
+
+@pytest.mark.parametrize(("name", "extra", "expected", "level"), [
+    ("whatever", {"tax_ids": ["914403001922038216"]}, "C1", "tax_id"),
+    ("whatever", {"accounts": ["622200001111"]}, "C1", "bank_account"),
+    ("海尔智家股份有限公司", {"tax_ids": [None]}, None, "ambiguous"),  # same core name as C2: never guessed
+    ("JINGDONG CENTURY", {}, "C3", "exact"),                      # alias from master data
+    ("北京京东世纪贸易有限公", {}, "C3", "fuzzy"),                   # cut short by the bank
+    ("Jenkins Group", {}, "C4", "exact"),                          # the legal form tells two parties apart
+    ("Jenkns LLC", {}, "C5", "fuzzy"),
+    ("京东世纪", {}, "C3", "short_name"),
+    ("青岛海尔智家股份有限公司", {}, "C1", "exact"),                 # the legal form decides
+    ("南京紫金山贸易有限公司", {}, None, "none"),
+])
+def test_resolution(name, extra, expected, level) -> None:
+    resolution = PartyIndex(PARTIES).resolve([name], **{k: v for k, v in extra.items()})[0]
+    assert (resolution.counterparty_id, resolution.level) == (expected, level)
+
+
+@needs_corpus
+def test_short_names_resolve_to_their_legal_names() -> None:
+    lines = [line.split() for line in (Path(CORPUS) / "names/companynameparser/tests/groundtruth.txt")
+             .read_text(encoding="utf-8").splitlines() if line.strip()]
+    legal = [line[0] for line in lines]
+    labelled = [(line[0], line[1]) for line in lines if len(line) > 1]
+    index = PartyIndex(Counterparty(counterparty_id=str(i), role=Role.CUSTOMER, name=n) for i, n in enumerate(legal))
+    found = index.resolve([short for _, short in labelled])
+    correct = sum(r.counterparty_id is not None and legal[int(r.counterparty_id)] == full
+                  for (full, _), r in zip(labelled, found, strict=True))
+    accuracy = correct / len(labelled)
+    print(f"companynameparser short → legal name top-1: {accuracy:.1%} of {len(labelled)}")
+    assert accuracy >= 0.95
+
+
+@needs_corpus
+def test_corrupted_names_resolve_to_their_originals() -> None:
+    def names(file: str) -> list[str]:
+        with (Path(CORPUS) / "names/name_matching/test" / file).open(encoding="utf-8") as handle:
+            return [row["company_name"] for row in csv.DictReader(handle)]
+
+    original, corrupted = names("test_names.csv"), names("adjusted_test_names.csv")
+    index = PartyIndex(Counterparty(counterparty_id=str(i), role=Role.CUSTOMER, name=n, country="GB")
+                       for i, n in enumerate(original))
+    found = index.resolve(corrupted)
+    correct = sum(r.counterparty_id is not None and original[int(r.counterparty_id)] == original[i]
+                  for i, r in enumerate(found))
+    accuracy = correct / len(corrupted)
+    print(f"name_matching corrupted → original top-1: {accuracy:.1%} of {len(corrupted)}")
+    assert accuracy >= 0.95
