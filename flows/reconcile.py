@@ -24,11 +24,13 @@ from ledger.money import Money
 from ledger.settings import CompanyConfig, CompanySection, Tolerances
 from ledger.storage import migrate
 from ledger.storage.engine import make_engine
+from ledger.storage.exception_store import raise_exceptions
+from ledger.storage.links import save_links
 from ledger.storage.read import counts_by_kind, load_bank_transactions, load_counterparties, load_documents
 from ledger.storage.store import store
 from ledger.storage.tables import Company
 from matching.engine import MatchOutput, run_matching
-from matching.model import Decision
+from matching.model import Decision, Link
 from matching.rules import MatchingRules, load_rules
 
 COMPANY_ID = "reconcile"
@@ -67,6 +69,16 @@ def write_exceptions(path: Path, items: list[ExceptionItem]) -> None:
                                  document.doc_type, document.doc_no, _money(document.amount), item.message])
 
 
+def link_row(link: Link) -> dict:
+    return {"from_type": link.from_type, "from_no": link.from_no, "to_type": link.to_type, "to_no": link.to_no,
+            "decision": link.decision.value, "score": link.score,
+            "amount_minor": link.amount.to_minor() if link.amount else None,
+            "currency": link.amount.currency if link.amount else None, "rule": link.evidence.rule,
+            "rule_version": link.evidence.rule_version, "decided_by": link.evidence.decided_by,
+            "evidence": json.dumps([{"name": c.name, "level": c.level, "score": c.score, "detail": c.detail}
+                                    for c in link.evidence.comparisons], ensure_ascii=False)}
+
+
 def reconcile(folder: Path, out: Path, as_of: date | None = None, db: str | None = None,
               tolerances: Tolerances | None = None, rules: MatchingRules | None = None) -> ReconcileResult:
     started = time.perf_counter()
@@ -93,12 +105,15 @@ def reconcile(folder: Path, out: Path, as_of: date | None = None, db: str | None
             transactions = load_bank_transactions(connection, COMPANY_ID)
             parties = load_counterparties(connection, COMPANY_ID)
         counts = counts_by_kind(engine, COMPANY_ID)
+        dates = [d.date for d in business] + [t.booking_date for t in transactions]
+        as_of = as_of or (max(dates) if dates else date.today())
+        output = run_matching(business, transactions, parties, as_of, rules, tolerances)
+        matched = time.perf_counter()
+        exceptions = output.exceptions + [unparseable(problem, "dropfolder") for problem in problems]
+        with engine.begin() as connection:  # links with their evidence, and the exceptions, kept in the database
+            save_links(connection, COMPANY_ID, [link_row(link) for link in output.links])
+            raise_exceptions(connection, COMPANY_ID, output.exceptions)
         engine.dispose()
-    dates = [d.date for d in business] + [t.booking_date for t in transactions]
-    as_of = as_of or (max(dates) if dates else date.today())
-    output = run_matching(business, transactions, parties, as_of, rules, tolerances)
-    matched = time.perf_counter()
-    exceptions = output.exceptions + [unparseable(problem, "dropfolder") for problem in problems]
     write_links(out / "links.csv", output)
     write_exceptions(out / "exceptions.csv", exceptions)
     decisions = Counter(link.decision.value for link in output.links)

@@ -206,3 +206,26 @@ class ExceptionDocumentRow(SQLModel, table=True):
     doc_no: str = Field(max_length=512)
     amount_minor: int | None = Field(default=None, sa_type=BigInteger)
     currency: str | None = Field(default=None, max_length=3)
+
+
+class MatchLinkRow(SQLModel, table=True):
+    """A link between adjacent documents of a chain, with the evidence that made it."""
+
+    __tablename__ = "match_link"
+    __table_args__ = (UniqueConstraint("company_id", "from_type", "from_no", "to_type", "to_no"),
+                      Index("ix_match_link_to", "company_id", "to_type", "to_no"))
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: str = Field(foreign_key="company.id")
+    from_type: str = Field(max_length=24)
+    from_no: str = Field(max_length=128)
+    to_type: str = Field(max_length=24)
+    to_no: str = Field(max_length=256)
+    decision: str = Field(max_length=16)
+    score: float
+    amount_minor: int | None = Field(default=None, sa_type=BigInteger)
+    currency: str | None = Field(default=None, max_length=3)
+    rule: str = Field(max_length=64)
+    rule_version: str = Field(max_length=32)
+    decided_by: str = Field(max_length=64)
+    evidence: str  # JSON: each comparison's name, level, score and detail
+    decided_at: datetime

@@ -77,3 +77,23 @@ def test_bad_arguments_are_clear_messages(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "not a folder" in result.output
     result = runner.invoke(app, ["reconcile", str(SAMPLE), "--out", str(tmp_path / "o"), "--as-of", "30/11/2026"])
     assert result.exit_code == 2 and "expected a date YYYY-MM-DD" in result.output
+
+
+def test_with_a_database_links_keep_their_evidence_and_reruns_do_not_duplicate(tmp_path: Path) -> None:
+    from sqlalchemy import func, select
+
+    from ledger.storage.engine import make_engine
+    from ledger.storage.tables import ExceptionItemRow, MatchLinkRow
+
+    db = f"sqlite:///{tmp_path / 'keep.db'}"
+    reconcile(SAMPLE, tmp_path / "a", "--db", db)
+    reconcile(SAMPLE, tmp_path / "b", "--db", db)
+    engine = make_engine(db)
+    with engine.connect() as connection:
+        links = connection.execute(select(MatchLinkRow.__table__)).all()
+        items = connection.execute(select(func.count()).select_from(ExceptionItemRow.__table__)).scalar_one()
+    engine.dispose()
+    assert len(links) == len(rows(tmp_path / "a" / "links.csv"))
+    evidence = json.loads(links[0].evidence)
+    assert {"name", "level", "score", "detail"} <= set(evidence[0]) and links[0].rule and links[0].rule_version
+    assert items == len({r["exception_id"] for r in rows(tmp_path / "a" / "exceptions.csv")})
