@@ -18,10 +18,13 @@ from pathlib import Path
 
 from connectors.contract import Record, Skipped
 from connectors.dropfolder.connector import DropFolderConnector
+from flows.vouchers import posting_events
 from ledger.documents import DocumentKind
 from ledger.exceptions import ExceptionItem, unparseable
 from ledger.money import Money
-from ledger.settings import CompanyConfig, CompanySection, Tolerances
+from ledger.posting.templates import load_templates
+from ledger.posting.vouchers import CSV_COLUMNS, csv_rows, number, post
+from ledger.settings import ChartOfAccounts, CompanyConfig, CompanySection, Tolerances, load_model
 from ledger.storage import migrate
 from ledger.storage.engine import make_engine
 from ledger.storage.exception_store import raise_exceptions
@@ -34,6 +37,8 @@ from matching.model import Decision, Link
 from matching.rules import MatchingRules, load_rules
 
 COMPANY_ID = "reconcile"
+#: The 企业会计准则 chart the spec's posting rules use.
+DEFAULT_CHART = Path(__file__).resolve().parent.parent / "config" / "example" / "chart_of_accounts.toml"
 KIND_ORDER = {kind.value: i for i, kind in enumerate(DocumentKind)}
 LINK_COLUMNS = ("from_type", "from_no", "to_type", "to_no", "decision", "score", "amount")
 EXCEPTION_COLUMNS = ("exception_id", "code", "severity", "doc_type", "doc_no", "amount", "message")
@@ -83,6 +88,8 @@ def reconcile(folder: Path, out: Path, as_of: date | None = None, db: str | None
               tolerances: Tolerances | None = None, rules: MatchingRules | None = None) -> ReconcileResult:
     started = time.perf_counter()
     tolerances, rules = tolerances or Tolerances(), rules or load_rules()
+    chart = load_model(DEFAULT_CHART, ChartOfAccounts)
+    templates = load_templates(chart)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="yecai-reconcile-") as scratch:
         engine = make_engine(db or f"sqlite:///{Path(scratch) / 'reconcile.db'}")
@@ -109,6 +116,8 @@ def reconcile(folder: Path, out: Path, as_of: date | None = None, db: str | None
         as_of = as_of or (max(dates) if dates else date.today())
         output = run_matching(business, transactions, parties, as_of, rules, tolerances)
         matched = time.perf_counter()
+        vouchers = number(post(event, templates, chart) for event in posting_events(business, transactions, output))
+        posted = time.perf_counter()
         exceptions = output.exceptions + [unparseable(problem, "dropfolder") for problem in problems]
         with engine.begin() as connection:  # links with their evidence, and the exceptions, kept in the database
             save_links(connection, COMPANY_ID, [link_row(link) for link in output.links])
@@ -116,6 +125,10 @@ def reconcile(folder: Path, out: Path, as_of: date | None = None, db: str | None
         engine.dispose()
     write_links(out / "links.csv", output)
     write_exceptions(out / "exceptions.csv", exceptions)
+    with (out / "vouchers.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        writer.writerows(csv_rows(vouchers))
     decisions = Counter(link.decision.value for link in output.links)
     summary = {
         "files": {name: {"kind": report.kind, "records": report.records, "status": report.status,
@@ -128,9 +141,12 @@ def reconcile(folder: Path, out: Path, as_of: date | None = None, db: str | None
         "counterparties": counts["counterparty"],
         "links": {d.value: decisions.get(d.value, 0) for d in Decision},
         "exceptions": dict(sorted(Counter(item.code.value for item in exceptions).items())),
+        "vouchers": len(vouchers),
         "auto_match_rate": round(len(output.settled_txns) / len(transactions), 4) if transactions else 0.0,
         "rules_version": rules.version,
+        "templates_version": templates.version,
         "seconds": {"ingest": round(ingested - started, 3), "match": round(matched - ingested, 3),
+                    "post": round(posted - matched, 3),
                     "total": round(time.perf_counter() - started, 3)},
     }
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -24,7 +24,7 @@ from ledger.exceptions import DocumentRef, ExceptionCode, ExceptionItem
 from ledger.money import Money
 from ledger.settings import Tolerances
 from matching.cash import CashMatcher, OpenItem
-from matching.chains import ChainBuilder
+from matching.chains import ChainBuilder, ChainResult
 from matching.findings import duplicate_invoices, not_invoiced, overdue, three_way
 from matching.model import Decision, Link
 from matching.parties import PartyIndex
@@ -37,6 +37,8 @@ class MatchOutput:
     exceptions: list[ExceptionItem] = field(default_factory=list)
     settled_txns: set[str] = field(default_factory=set)
     fees: dict[str, Money] = field(default_factory=dict)
+    chains: dict[str, ChainResult] = field(default_factory=dict)   # "o2c" / "p2p"
+    parties: dict[tuple[str, str], str | None] = field(default_factory=dict)
 
 
 def _of(documents: Sequence[BusinessDocument], cls: type) -> list:
@@ -77,6 +79,7 @@ def run_matching(documents: Sequence[BusinessDocument], transactions: Sequence[B
     output.links += cash.links
     output.exceptions += cash.findings
     output.settled_txns, output.fees = cash.settled_txns, cash.fees
+    output.chains, output.parties = chain_results, party
     output.exceptions += overdue(invoices, cash.open, as_of, tolerances)
 
     linked = {link.to_no for link in cash.links}

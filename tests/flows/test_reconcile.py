@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -30,7 +31,7 @@ def rows(path: Path) -> list[dict]:
 def test_outputs_follow_the_spec_and_a_rerun_writes_the_same_bytes(tmp_path: Path) -> None:
     first = reconcile(SAMPLE, tmp_path / "a")
     second = reconcile(SAMPLE, tmp_path / "b")
-    for name in ("links.csv", "exceptions.csv"):
+    for name in ("links.csv", "exceptions.csv", "vouchers.csv"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     first.pop("seconds"), second.pop("seconds")
     assert first == second
@@ -46,6 +47,19 @@ def test_outputs_follow_the_spec_and_a_rerun_writes_the_same_bytes(tmp_path: Pat
     assert list(exceptions[0]) == ["exception_id", "code", "severity", "doc_type", "doc_no", "amount", "message"]
     assert first["links"]["auto"] == sum(r["decision"] == "auto" for r in links)
     assert first["documents"]["sales_order"] == 70 and 0 < first["auto_match_rate"] <= 1
+    vouchers = rows(tmp_path / "a" / "vouchers.csv")
+    assert list(vouchers[0]) == ["voucher_no", "voucher_date", "voucher_word", "line_no", "account_code",
+                                 "account_name", "debit", "credit", "currency", "summary", "doc_type", "doc_no",
+                                 "customer", "supplier", "project", "department"]
+    totals: dict[str, list[Decimal]] = {}
+    for line in vouchers:
+        total = totals.setdefault(line["voucher_no"], [Decimal(0), Decimal(0)])
+        total[0] += Decimal(line["debit"] or 0)
+        total[1] += Decimal(line["credit"] or 0)
+    assert len(totals) == first["vouchers"] and all(debit == credit for debit, credit in totals.values())
+    # every bank transaction is posted once: settled ones against receivables/payables, the rest to suspense
+    assert sum(1 for line in vouchers if line["doc_type"] == "bank_txn" and line["line_no"] == "1") == \
+        first["documents"]["bank_txn"]
 
 
 def test_a_folder_of_only_bank_files_lists_every_transaction_unmatched(tmp_path: Path) -> None:
