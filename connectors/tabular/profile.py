@@ -103,7 +103,7 @@ def _describe(error: ValidationError, source: str) -> str:
     key = ".".join(str(part) for part in first["loc"]) or "(top level)"
     found = first.get("input")
     found_text = "nothing" if first["type"] == "missing" else repr(found)[:80]
-    return (f"{source}: key '{key}': found {found_text}, expected {first['msg']}"
+    return (f"{source}: key '{key}': found {found_text}, expected {first['msg'].removeprefix('Value error, ')}"
             + (f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""))
 
 

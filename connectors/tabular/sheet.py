@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,7 +77,7 @@ def _xlsx_rows(path: Path, name: str, sheet: int) -> list[SheetRow]:
 
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as error:
+    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as error:
         raise FileError(f"{name}: not a readable xlsx workbook ({error})") from None
     try:
         if sheet >= len(workbook.worksheets):
