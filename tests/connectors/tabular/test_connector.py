@@ -163,6 +163,13 @@ def test_file_without_the_header_is_one_problem(tmp_path: Path) -> None:
 def test_broken_xlsx_is_one_problem(tmp_path: Path) -> None:
     _c, records, skipped = run(tmp_path, DIRECTION_PROFILE, b"not a zip", "bad.xlsx")
     assert records == [] and "not a readable xlsx workbook" in str(skipped[0].problem)
+    _c, records, skipped = run(tmp_path, DIRECTION_PROFILE, b"not an xls either", "bad.xls")
+    assert records == [] and "not a readable xls workbook" in str(skipped[0].problem)
+
+
+def test_undecodable_csv_is_one_problem_naming_the_offset(tmp_path: Path) -> None:
+    _c, records, skipped = run(tmp_path, DIRECTION_PROFILE, b"\xff\xfe\x00\x81\x00", "bad.csv")
+    assert records == [] and "undecodable byte at offset" in str(skipped[0].problem)
 
 
 def test_missing_account_number_is_reported(tmp_path: Path) -> None:
@@ -194,3 +201,12 @@ def test_configuration_errors_are_fatal_with_a_message(tmp_path: Path) -> None:
 
 def test_registered_as_tabular() -> None:
     assert resolve("tabular") is TabularConnector
+
+
+def test_profile_encoding_override(tmp_path: Path) -> None:
+    export = "交易时间,收/支,金额,交易单号\n2026-11-01,支出,1.00,E1\n".encode("utf-16")
+    profile = 'encoding = "utf-16"\n' + DIRECTION_PROFILE
+    _c, records, skipped = run(tmp_path, profile, export)
+    assert [r.document.txn_id for r in records] == ["E1"] and skipped == []
+    _c, records, skipped = run(tmp_path, 'encoding = "no-such-codec"\n' + DIRECTION_PROFILE, export)
+    assert records == [] and "cannot decode as no-such-codec" in str(skipped[0].problem)
