@@ -15,6 +15,7 @@ BUILTIN: dict[str, str] = {
     "dropfolder": "connectors.dropfolder.connector:DropFolderConnector",
     "bank_statement": "connectors.bank.connector:BankStatementConnector",
     "rest": "connectors.rest.connector:RestConnector",
+    "tabular": "connectors.tabular.connector:TabularConnector",
 }
 
 

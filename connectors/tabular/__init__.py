@@ -1,0 +1,1 @@
+"""Generic CSV/Excel connector for bank and ERP exports, driven by column-mapping profiles."""
