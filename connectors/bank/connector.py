@@ -8,7 +8,6 @@ file was decoded with.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from connectors.bank.mt940 import parse_mt940
 from connectors.bank.statement import ParsedFile
 from connectors.contract import Connector, ConnectorConfig, Record, Skipped
 from connectors.errors import FatalError
+from connectors.files import files_digest
 from ledger.documents import DocumentKind
 
 MT940_SUFFIXES = (".sta", ".mt940")
@@ -63,8 +63,11 @@ class BankStatementConnector(Connector):
         else:
             raise FatalError(f"bank statement path {root} does not exist")
         self.report = {}
+        cursor = files_digest(paths, base)  # unchanged files since this cursor yield nothing
+        if since == cursor:
+            return
         for path in paths:
             relative = path.relative_to(base).as_posix()
             parsed = parse_file(path, relative, encoding_fallback=self.config.encoding_fallback)
             self.report[relative] = parsed
-            yield from records(parsed, hashlib.sha256(path.read_bytes()).hexdigest()[:16])
+            yield from records(parsed, cursor)

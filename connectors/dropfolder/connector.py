@@ -10,7 +10,6 @@ is new.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from connectors.dropfolder import bank_csv, masterdata
 from connectors.dropfolder.business import SCHEMAS, group_documents
 from connectors.dropfolder.csvfile import FileError, read_rows
 from connectors.errors import FatalError
+from connectors.files import files_digest
 from ledger.documents import DocumentKind
 from ledger.errors import BadInput
 
@@ -49,11 +49,7 @@ class FolderReport:
 
 def folder_digest(folder: Path) -> str:
     """Digest of every file below ``folder``: relative names and contents."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(folder).as_posix().encode("utf-8") + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
+    return files_digest((p for p in folder.rglob("*") if p.is_file()), folder)
 
 
 class DropFolderConnector(Connector):

@@ -12,7 +12,6 @@ rows go on; a file that cannot be read at all is one ``Skipped`` naming the file
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 from connectors.contract import Connector, ConnectorConfig, Record, Skipped
 from connectors.dropfolder.csvfile import FileError
 from connectors.errors import FatalError
+from connectors.files import files_digest
 from connectors.tabular.profile import Profile, ProfileError, load_profile
 from connectors.tabular.rows import RowCounts, transactions
 from connectors.tabular.sheet import Header, find_header, read_sheet
@@ -54,8 +54,14 @@ class TabularConnector(Connector):
         return sorted(path for path in found if path.is_file())
 
     def fetch(self, since: str | None = None) -> Iterator[Record | Skipped]:
+        """The cursor is a digest of the files read: unchanged files since it yield nothing."""
         self.counts = {}
-        for path in self.files():
+        paths = self.files()
+        base = self.base_path / self.config.path
+        self._cursor = files_digest(paths, base if base.is_dir() else base.parent)
+        if since == self._cursor:
+            return
+        for path in paths:
             yield from self._file(path)
 
     def _account_no(self, header: Header) -> str | None:
@@ -86,7 +92,7 @@ class TabularConnector(Connector):
                 "no account number: set account_no in the connector config or the profile, "
                 "or a profile account_no_pattern that matches a line above the header")))
             return
-        cursor = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        cursor = self._cursor
         for item in transactions(self.profile, name, header, rows, account_no, counts):
             if isinstance(item, BadInput):
                 yield Skipped(problem=item)
