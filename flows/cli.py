@@ -88,14 +88,8 @@ def config_check(path: Annotated[Path, typer.Argument(help="Company TOML file.")
                   f"connectors: {', '.join(config.connectors) or 'none'}")
 
 
-@app.command()
-def ingest(config_path: ConfigOption = DEFAULT_CONFIG, db: DbOption = None) -> None:
-    """Read every connector of the company into the database and print what was stored.
-
-    Records already stored are counted, not duplicated; a record whose content changed since
-    it was stored is reported and the stored one is kept. Bad records are listed with file,
-    row and field and never stop the others.
-    """
+def _ingest(config_path: Path, db: str | None):
+    """Every connector of the company into the database; prints this run and the stored counts."""
     from flows.ingest import run_source
     from ledger.storage import migrate
     from ledger.storage.read import counts_by_kind
@@ -128,6 +122,63 @@ def ingest(config_path: ConfigOption = DEFAULT_CONFIG, db: DbOption = None) -> N
     table.add_column("records in database", justify="right")
     for kind, count in counts.items():
         table.add_row(kind, str(count))
+    console.print(table)
+    return config, chart, engine
+
+
+@app.command()
+def ingest(config_path: ConfigOption = DEFAULT_CONFIG, db: DbOption = None) -> None:
+    """Read every connector of the company into the database and print what was stored.
+
+    Records already stored are counted, not duplicated; a record whose content changed since
+    it was stored is reported and the stored one is kept. Bad records are listed with file,
+    row and field and never stop the others.
+    """
+    _ingest(config_path, db)
+
+
+@app.command()
+def sync(config_path: ConfigOption = DEFAULT_CONFIG, db: DbOption = None,
+         as_of: Annotated[str | None, typer.Option("--as-of", help="'Today' for ageing rules, YYYY-MM-DD; "
+                                                   "default: the latest document date.")] = None) -> None:
+    """The main job, once: ingest every connector, then match, post and raise exceptions.
+
+    Links are stored with their evidence and exceptions are fingerprinted, so a re-run
+    updates instead of duplicating.
+    """
+    from datetime import date
+
+    from flows.match_step import match_company
+    from ledger.posting.templates import load_templates
+    from matching.rules import load_rules
+
+    try:
+        day = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise _fail(f"--as-of {as_of!r}: expected a date YYYY-MM-DD") from None
+    config, chart, engine = _ingest(config_path, db)
+    try:
+        templates, rules = load_templates(chart), load_rules()
+    except ConfigError as error:
+        raise _fail(str(error)) from None
+    with err.status("matching, posting, raising exceptions …"):
+        run = match_company(engine, config.company.id, chart=chart, templates=templates, rules=rules,
+                            tolerances=config.tolerances, as_of=day)
+    _print_match(run.output, len(run.vouchers), run.auto_match_rate, f"matched as of {run.as_of}")
+
+
+def _print_match(output, vouchers: int, auto_match_rate: float, title: str) -> None:
+    from collections import Counter
+
+    table = Table(title=title)
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for decision, count in sorted(Counter(link.decision.value for link in output.links).items()):
+        table.add_row(f"links ({decision})", str(count))
+    for code, count in sorted(Counter(item.code.value for item in output.exceptions).items()):
+        table.add_row(code, str(count))
+    table.add_row("vouchers", str(vouchers))
+    table.add_row("auto-match rate", f"{auto_match_rate:.1%}")
     console.print(table)
 
 

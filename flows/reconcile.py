@@ -18,22 +18,20 @@ from pathlib import Path
 
 from connectors.contract import Record, Skipped
 from connectors.dropfolder.connector import DropFolderConnector
-from flows.vouchers import posting_events
+from flows.match_step import match_company
 from ledger.documents import DocumentKind
 from ledger.exceptions import ExceptionItem, unparseable
 from ledger.money import Money
 from ledger.posting.templates import load_templates
-from ledger.posting.vouchers import CSV_COLUMNS, csv_rows, number, post
+from ledger.posting.vouchers import CSV_COLUMNS, csv_rows
 from ledger.settings import ChartOfAccounts, CompanyConfig, CompanySection, Tolerances, load_model
 from ledger.storage import migrate
 from ledger.storage.engine import make_engine
-from ledger.storage.exception_store import raise_exceptions
-from ledger.storage.links import save_links
-from ledger.storage.read import counts_by_kind, load_bank_transactions, load_counterparties, load_documents
+from ledger.storage.read import counts_by_kind
 from ledger.storage.store import store
 from ledger.storage.tables import Company
-from matching.engine import MatchOutput, run_matching
-from matching.model import Decision, Link
+from matching.engine import MatchOutput
+from matching.model import Decision
 from matching.rules import MatchingRules, load_rules
 
 COMPANY_ID = "reconcile"
@@ -74,16 +72,6 @@ def write_exceptions(path: Path, items: list[ExceptionItem]) -> None:
                                  document.doc_type, document.doc_no, _money(document.amount), item.message])
 
 
-def link_row(link: Link) -> dict:
-    return {"from_type": link.from_type, "from_no": link.from_no, "to_type": link.to_type, "to_no": link.to_no,
-            "decision": link.decision.value, "score": link.score,
-            "amount_minor": link.amount.to_minor() if link.amount else None,
-            "currency": link.amount.currency if link.amount else None, "rule": link.evidence.rule,
-            "rule_version": link.evidence.rule_version, "decided_by": link.evidence.decided_by,
-            "evidence": json.dumps([{"name": c.name, "level": c.level, "score": c.score, "detail": c.detail}
-                                    for c in link.evidence.comparisons], ensure_ascii=False)}
-
-
 def reconcile(folder: Path, out: Path, as_of: date | None = None, db: str | None = None,
               tolerances: Tolerances | None = None, rules: MatchingRules | None = None) -> ReconcileResult:
     started = time.perf_counter()
@@ -107,22 +95,13 @@ def reconcile(folder: Path, out: Path, as_of: date | None = None, db: str | None
 
         store(engine, COMPANY_ID, "dropfolder", documents(), problems=problems)
         ingested = time.perf_counter()
-        with engine.connect() as connection:
-            business = load_documents(connection, COMPANY_ID)
-            transactions = load_bank_transactions(connection, COMPANY_ID)
-            parties = load_counterparties(connection, COMPANY_ID)
         counts = counts_by_kind(engine, COMPANY_ID)
-        dates = [d.date for d in business] + [t.booking_date for t in transactions]
-        as_of = as_of or (max(dates) if dates else date.today())
-        output = run_matching(business, transactions, parties, as_of, rules, tolerances)
-        matched = time.perf_counter()
-        vouchers = number(post(event, templates, chart) for event in posting_events(business, transactions, output))
-        posted = time.perf_counter()
-        exceptions = output.exceptions + [unparseable(problem, "dropfolder") for problem in problems]
-        with engine.begin() as connection:  # links with their evidence, and the exceptions, kept in the database
-            save_links(connection, COMPANY_ID, [link_row(link) for link in output.links])
-            raise_exceptions(connection, COMPANY_ID, output.exceptions)
+        extra = [unparseable(problem, "dropfolder") for problem in problems]
+        run = match_company(engine, COMPANY_ID, chart=chart, templates=templates, rules=rules, tolerances=tolerances,
+                            as_of=as_of, extra_exceptions=extra)
         engine.dispose()
+    output, vouchers, as_of = run.output, run.vouchers, run.as_of
+    exceptions = output.exceptions + extra
     write_links(out / "links.csv", output)
     write_exceptions(out / "exceptions.csv", exceptions)
     with (out / "vouchers.csv").open("w", encoding="utf-8", newline="") as handle:
@@ -142,12 +121,12 @@ def reconcile(folder: Path, out: Path, as_of: date | None = None, db: str | None
         "links": {d.value: decisions.get(d.value, 0) for d in Decision},
         "exceptions": dict(sorted(Counter(item.code.value for item in exceptions).items())),
         "vouchers": len(vouchers),
-        "auto_match_rate": round(len(output.settled_txns) / len(transactions), 4) if transactions else 0.0,
+        "auto_match_rate": run.auto_match_rate,
         "rules_version": rules.version,
         "templates_version": templates.version,
-        "seconds": {"ingest": round(ingested - started, 3), "match": round(matched - ingested, 3),
-                    "post": round(posted - matched, 3),
-                    "total": round(time.perf_counter() - started, 3)},
+        "seconds": {"ingest": round(ingested - started, 3),
+                    "match": round(run.seconds["load"] + run.seconds["match"], 3),
+                    "post": run.seconds["post"], "total": round(time.perf_counter() - started, 3)},
     }
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return ReconcileResult(summary=summary, out=out)

@@ -63,3 +63,30 @@ def test_db_upgrade_and_current(tmp_path: Path) -> None:
     assert result.exit_code == 0 and f"(empty) → {head}" in result.output
     result = runner.invoke(app, ["db", "current", "--db", db])
     assert f"current {head}, newest {head}" in result.output
+
+
+def test_sync_ingests_matches_and_a_rerun_adds_nothing(tmp_path: Path) -> None:
+    from sqlalchemy import func, select
+
+    from ledger.storage.engine import make_engine
+    from ledger.storage.tables import ExceptionItemRow, MatchLinkRow
+
+    db = f"sqlite:///{tmp_path / 'y.db'}"
+    first = runner.invoke(app, ["sync", "--config", str(EXAMPLE_CONFIG), "--db", db])
+    assert first.exit_code == 0, first.output
+    assert "links (auto)" in first.output and "vouchers" in first.output
+
+    def stored() -> tuple[int, int, int]:
+        engine = make_engine(db)
+        with engine.connect() as connection:
+            links = connection.execute(select(func.count()).select_from(MatchLinkRow.__table__)).scalar_one()
+            items = connection.execute(select(func.count()).select_from(ExceptionItemRow.__table__)).scalar_one()
+            seen = connection.execute(select(func.max(ExceptionItemRow.__table__.c.times_seen))).scalar_one()
+        engine.dispose()
+        return links, items, seen
+
+    links, items, seen = stored()
+    assert links > 300 and items > 0 and seen == 1
+    again = runner.invoke(app, ["sync", "--config", str(EXAMPLE_CONFIG), "--db", db])
+    assert again.exit_code == 0, again.output
+    assert stored() == (links, items, 2)  # updated, not duplicated
