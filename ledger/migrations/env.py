@@ -3,7 +3,8 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import ledger.storage.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+import ledger.posting.tables
+import ledger.storage.tables  # noqa: F401
 
 target_metadata = SQLModel.metadata
 

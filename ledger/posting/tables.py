@@ -1,0 +1,82 @@
+"""Voucher tables: vouchers and lines (integer minor units), numbering counters, periods.
+
+Posted vouchers are immutable: database triggers (SQLite and PostgreSQL, migration 0005)
+refuse updates and deletes of a posted voucher and of its lines, whatever the client.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class VoucherRow(SQLModel, table=True):
+    __tablename__ = "voucher"
+    __table_args__ = (UniqueConstraint("company_id", "event_key"),
+                      UniqueConstraint("company_id", "period", "word", "number"),
+                      UniqueConstraint("company_id", "chain_seq"),
+                      UniqueConstraint("reversal_of"),   # a voucher is reversed at most once
+                      Index("ix_voucher_state", "company_id", "state", "period"))
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: str = Field(foreign_key="company.id")
+    event_key: str = Field(max_length=256)
+    event_kind: str = Field(max_length=32)
+    word: str = Field(max_length=4)
+    period: str = Field(max_length=7)             # YYYY-MM
+    voucher_date: date
+    state: str = Field(default="draft", max_length=10)   # draft → reviewed → posted
+    number: int | None = None                      # gapless per (company, period, word), set at posting
+    voucher_no: str | None = Field(default=None, max_length=32)
+    doc_type: str = Field(max_length=24)
+    doc_no: str = Field(max_length=256)
+    currency: str = Field(max_length=3)
+    template_version: str = Field(max_length=32)
+    reversal_of: int | None = Field(default=None, sa_column=Column(ForeignKey("voucher.id"), nullable=True))
+    reason: str = ""
+    prepared_by: str = Field(max_length=64)
+    reviewed_by: str | None = Field(default=None, max_length=64)
+    posted_by: str | None = Field(default=None, max_length=64)
+    posted_at: datetime | None = None
+    chain_seq: int | None = None                   # order in the company's hash chain
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64)
+
+
+class VoucherLineRow(SQLModel, table=True):
+    __tablename__ = "voucher_line"
+    __table_args__ = (UniqueConstraint("voucher_id", "line_no"),)
+    id: int | None = Field(default=None, primary_key=True)
+    voucher_id: int = Field(sa_column=Column(ForeignKey("voucher.id"), nullable=False))
+    line_no: int
+    account_code: str = Field(max_length=32)
+    account_name: str
+    debit_minor: int = Field(sa_type=BigInteger)
+    credit_minor: int = Field(sa_type=BigInteger)
+    summary: str
+    customer: str = ""
+    supplier: str = ""
+    project: str = ""
+    department: str = ""
+    product_line: str = ""
+
+
+class VoucherCounter(SQLModel, table=True):
+    """The last number used per (company, period, word); 'chain' rows count the hash chain."""
+
+    __tablename__ = "voucher_counter"
+    company_id: str = Field(foreign_key="company.id", primary_key=True)
+    period: str = Field(primary_key=True, max_length=7)
+    word: str = Field(primary_key=True, max_length=8)
+    last_number: int = 0
+
+
+class AccountingPeriod(SQLModel, table=True):
+    __tablename__ = "accounting_period"
+    company_id: str = Field(foreign_key="company.id", primary_key=True)
+    period: str = Field(primary_key=True, max_length=7)
+    state: str = Field(default="open", max_length=8)
+    changed_by: str = Field(max_length=64)
+    changed_at: datetime
+    reason: str = ""
