@@ -90,3 +90,20 @@ def test_sync_ingests_matches_and_a_rerun_adds_nothing(tmp_path: Path) -> None:
     again = runner.invoke(app, ["sync", "--config", str(EXAMPLE_CONFIG), "--db", db])
     assert again.exit_code == 0, again.output
     assert stored() == (links, items, 2)  # updated, not duplicated
+
+
+def test_vouchers_from_sync_are_reviewed_posted_and_verified(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'y.db'}"
+    common = ["--config", str(EXAMPLE_CONFIG), "--db", db]
+    synced = runner.invoke(app, ["sync", *common])
+    assert synced.exit_code == 0 and "new voucher draft(s)" in synced.output
+    assert runner.invoke(app, ["vouchers", "review", "1", "2", "--by", "li", *common]).exit_code == 0
+    refused = runner.invoke(app, ["vouchers", "post", "1", "2", "--by", "yecai", *common])
+    assert refused.exit_code == 2 and "segregation of duties" in refused.output
+    posted = runner.invoke(app, ["vouchers", "post", "1", "2", "--by", "wang", *common])
+    assert posted.exit_code == 0 and "-0001" in posted.output
+    assert "hash chain intact" in runner.invoke(app, ["ledger", "verify", *common]).output
+    reversed_ = runner.invoke(app, ["vouchers", "reverse", "1", "--by", "li", "--reason", "wrong", *common])
+    assert reversed_.exit_code == 0 and "reversal drafted" in reversed_.output
+    again = runner.invoke(app, ["sync", *common])
+    assert "0 new voucher draft(s)" in again.output
