@@ -13,6 +13,7 @@ ENTRY_POINT_GROUP = "yecai.connectors"
 
 BUILTIN: dict[str, str] = {
     "dropfolder": "connectors.dropfolder.connector:DropFolderConnector",
+    "einvoice": "connectors.einvoice.connector:EInvoiceConnector",
 }
 
 
