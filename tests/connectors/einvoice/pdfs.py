@@ -18,7 +18,7 @@ from reportlab.pdfgen import canvas
 
 FONT = "STSong-Light"
 pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-COLUMNS = (40, 200, 270, 310, 350, 410, 480, 530)  # item spec unit qty price amount rate tax
+COLUMNS = (40, 200, 260, 290, 320, 420, 480, 530)  # item spec unit qty price amount rate tax
 
 BUYER_ID = "91110108690017781B"
 SELLER_ID = "91460300MAA92DJN95"
