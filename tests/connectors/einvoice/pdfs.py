@@ -61,44 +61,61 @@ def _items(page: canvas.Canvas, sheet: Sheet, y: float, first: str) -> float:
     return y - 56
 
 
+def _page(path: Path, height: int) -> canvas.Canvas:
+    page = canvas.Canvas(str(path), pagesize=(620, height))
+    page.setFont(FONT, 9)
+    return page
+
+
+def _draw(page: canvas.Canvas, cells: list[tuple[float, float, str]]) -> None:
+    for x, y, text in cells:
+        page.drawString(x, y, text)
+
+
 def shudian(path: Path, sheet: Sheet) -> Path:
     """A 数电票: title, number and date top right, buyer | seller side by side."""
-    page = canvas.Canvas(str(path), pagesize=(620, 420))
-    page.setFont(FONT, 9)
-    page.drawString(220, 390, sheet.title)
-    page.drawString(450, 380, f"发票号码：{sheet.number}")
-    page.drawString(450, 366, f"开票日期：{sheet.date}")
-    page.drawString(30, 340, "购")
-    page.drawString(40, 340, f"名称：{sheet.buyer[0]}")
-    page.drawString(320, 340, "销")
-    page.drawString(330, 340, f"名称：{sheet.seller[0]}")
-    page.drawString(40, 324, f"统一社会信用代码/纳税人识别号：{sheet.buyer[1]}")
-    page.drawString(330, 324, f"统一社会信用代码/纳税人识别号：{sheet.seller[1]}")
+    page = _page(path, 420)
+    _draw(page, [
+        (220, 390, sheet.title),
+        (450, 380, f"发票号码：{sheet.number}"),
+        (450, 366, f"开票日期：{sheet.date}"),
+        (30, 340, "购"),
+        (40, 340, f"名称：{sheet.buyer[0]}"),
+        (320, 340, "销"),
+        (330, 340, f"名称：{sheet.seller[0]}"),
+        (40, 324, f"统一社会信用代码/纳税人识别号：{sheet.buyer[1]}"),
+        (330, 324, f"统一社会信用代码/纳税人识别号：{sheet.seller[1]}"),
+    ])
     y = _items(page, sheet, 296, "项目名称")
-    page.drawString(40, y, f"备    注：{sheet.remarks}")
-    page.drawString(40, y - 20, "开票人：张三")
+    _draw(page, [
+        (40, y, f"备    注：{sheet.remarks}"),
+        (40, y - 20, "开票人：张三"),
+    ])
     page.save()
     return path
 
 
 def legacy(path: Path, sheet: Sheet) -> Path:
     """A 增值税电子普通发票: code, number, date, 校验码; buyer on top, seller at the bottom."""
-    page = canvas.Canvas(str(path), pagesize=(620, 460))
-    page.setFont(FONT, 9)
-    page.drawString(220, 430, sheet.title)
-    page.drawString(450, 430, f"发票代码：{sheet.code}")
-    page.drawString(450, 416, f"发票号码：{sheet.number}")
-    page.drawString(450, 402, f"开票日期：{sheet.date}")
-    page.drawString(40, 388, "机器编号：499099660821")
-    page.drawString(450, 388, f"校 验 码：{sheet.check_code}")
-    page.drawString(40, 366, f"购 名    称：{sheet.buyer[0]}")
-    page.drawString(320, 366, "密 03*5<+48>5/1")
-    page.drawString(40, 352, f"买 纳税人识别号：{sheet.buyer[1]}")
-    page.drawString(40, 338, "方 地 址、电 话：北京市海淀区 010-12345678")
+    page = _page(path, 460)
+    _draw(page, [
+        (220, 430, sheet.title),
+        (450, 430, f"发票代码：{sheet.code}"),
+        (450, 416, f"发票号码：{sheet.number}"),
+        (450, 402, f"开票日期：{sheet.date}"),
+        (40, 388, "机器编号：499099660821"),
+        (450, 388, f"校 验 码：{sheet.check_code}"),
+        (40, 366, f"购 名    称：{sheet.buyer[0]}"),
+        (320, 366, "密 03*5<+48>5/1"),
+        (40, 352, f"买 纳税人识别号：{sheet.buyer[1]}"),
+        (40, 338, "方 地 址、电 话：北京市海淀区 010-12345678"),
+    ])
     y = _items(page, sheet, 312, "货物或应税劳务、服务名称")
-    page.drawString(40, y, f"销 名    称：{sheet.seller[0]}")
-    page.drawString(380, y, f"备 注：{sheet.remarks}")
-    page.drawString(40, y - 14, f"售 纳税人识别号：{sheet.seller[1]}")
-    page.drawString(40, y - 34, "收款人：李四  复核：王五  开票人：张三  销售方：（章）")
+    _draw(page, [
+        (40, y, f"销 名    称：{sheet.seller[0]}"),
+        (380, y, f"备 注：{sheet.remarks}"),
+        (40, y - 14, f"售 纳税人识别号：{sheet.seller[1]}"),
+        (40, y - 34, "收款人：李四  复核：王五  开票人：张三  销售方：（章）"),
+    ])
     page.save()
     return path
