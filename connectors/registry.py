@@ -14,6 +14,7 @@ ENTRY_POINT_GROUP = "yecai.connectors"
 BUILTIN: dict[str, str] = {
     "dropfolder": "connectors.dropfolder.connector:DropFolderConnector",
     "bank_statement": "connectors.bank.connector:BankStatementConnector",
+    "einvoice": "connectors.einvoice.connector:EInvoiceConnector",
     "rest": "connectors.rest.connector:RestConnector",
     "tabular": "connectors.tabular.connector:TabularConnector",
 }
