@@ -19,6 +19,7 @@ from connectors.contract import Connector, ConnectorConfig, Record, Skipped
 from connectors.dropfolder import bank_csv, masterdata
 from connectors.dropfolder.business import SCHEMAS, group_documents
 from connectors.dropfolder.csvfile import FileError, read_rows
+from connectors.einvoice.connector import EInvoiceConnector
 from connectors.errors import FatalError
 from connectors.files import files_digest
 from ledger.documents import DocumentKind
@@ -59,6 +60,8 @@ class DropFolderConnector(Connector):
 
     class Config(ConnectorConfig):
         path: str
+        #: The company's 统一社会信用代码: tells sales from purchase e-invoices in invoices_pdf/.
+        company_tax_id: str | None = None
 
     def __init__(self, config: Config, *, base_path: Path | None = None) -> None:
         super().__init__(config, base_path=base_path)
@@ -102,6 +105,35 @@ class DropFolderConnector(Connector):
                     yield from self._statement(path, relative)
                 elif path.suffix.lower() not in BANK_FORMATS_ELSEWHERE:
                     self.report.unknown.append(relative)
+        if (folder / "invoices_pdf").is_dir():
+            yield from self._einvoices(folder)
+
+    def _einvoices(self, folder: Path) -> Iterator[Record | Skipped]:
+        """PDF and OFD VAT e-invoices, parsed in a sandboxed child process each."""
+        files = sorted(p for p in (folder / "invoices_pdf").rglob("*") if p.is_file())
+        if not self.config.company_tax_id:
+            for path in files:
+                relative = path.relative_to(folder).as_posix()
+                self.report.files[relative] = FileReport(kind="invoice", error="set company_tax_id to read e-invoices")
+                yield Skipped(problem=BadInput(file=relative, row=None, field=None, message=(
+                    "UNPARSEABLE_DOCUMENT: the company's tax id is needed to tell a sales from a purchase "
+                    "e-invoice; set company_tax_id (or company.tax_id in the company file)")))
+            return
+        reader = EInvoiceConnector(EInvoiceConnector.Config(path=str(folder / "invoices_pdf"),
+                                                            company_tax_id=self.config.company_tax_id))
+        for path in files:
+            relative = path.relative_to(folder).as_posix()
+            report = self.report.files[relative] = FileReport(kind="invoice")
+            for item in reader.read_file(path, relative):
+                if isinstance(item, BadInput):
+                    report.rejected += 1
+                    report.error = report.error or item.message
+                    yield Skipped(problem=item)
+                else:
+                    report.records += 1
+                    report.kind = item.kind.value
+                    yield Record(document=item, source_id=f"{item.kind.value}:{item.number}", cursor=self._digest,
+                                 file=relative)
 
     def _statement(self, path: Path, relative: str) -> Iterator[Record | Skipped]:
         """MT940/MT942 or camt through the bank parsers; a file giving no transaction and a

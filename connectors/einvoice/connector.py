@@ -13,7 +13,6 @@ The cursor is a digest of the files' names and bytes: an unchanged folder yields
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,18 +26,11 @@ from connectors.einvoice.readers import RawDocument
 from connectors.einvoice.sandbox import Limits, Worker, read_isolated
 from connectors.einvoice.templates import DEFAULT_FOLDER, TemplateError, load_templates
 from connectors.errors import FatalError
+from connectors.files import files_digest
 from ledger.documents import DocumentKind
 from ledger.errors import BadInput
 
 SUFFIXES = {".pdf": "pdf", ".ofd": "ofd"}
-
-
-def files_digest(root: Path, files: list[Path]) -> str:
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(path.relative_to(root).as_posix().encode("utf-8") + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
 
 
 class EInvoiceConnector(Connector):
@@ -73,7 +65,7 @@ class EInvoiceConnector(Connector):
 
     def fetch(self, since: str | None = None) -> Iterator[Record | Skipped]:
         root, files = self._files()
-        cursor = files_digest(root, files)
+        cursor = files_digest(files, root)
         if since == cursor:
             return
         for path in files:

@@ -145,3 +145,18 @@ def test_cursor_skips_an_unchanged_folder_and_rereads_a_changed_one(tmp_path: Pa
     write(tmp_path, "sales_orders.csv", ORDER_HEADER + "\n" + order_row() + order_row("SO2"))
     again = list(connector.fetch(since=cursor))
     assert [r.document.number for r in again] == ["SO1", "SO2"] and again[0].cursor != cursor
+
+
+def test_e_invoices_in_the_drop_folder_need_the_company_tax_id(tmp_path: Path) -> None:
+    from tests.connectors.einvoice.pdfs import SELLER_ID, shudian
+    from tests.connectors.einvoice.test_pdf_invoices import SHUDIAN
+
+    (tmp_path / "invoices_pdf").mkdir()
+    shudian(tmp_path / "invoices_pdf" / "a.pdf", SHUDIAN)
+    records, skipped, connector = fetch(tmp_path)
+    assert records == [] and "company_tax_id" in skipped[0].problem.message
+    assert connector.report.files["invoices_pdf/a.pdf"].status == "error"
+    connector = DropFolderConnector.from_options({"path": str(tmp_path), "company_tax_id": SELLER_ID})
+    items = list(connector.fetch())
+    assert [(i.source_id, i.file) for i in items] == [("sales_invoice:26442000000123456789", "invoices_pdf/a.pdf")]
+    assert connector.report.files["invoices_pdf/a.pdf"].records == 1
