@@ -24,19 +24,12 @@ import zhconv
 from rapidfuzz import fuzz, process
 
 from ledger.counterparties import Counterparty
+from matching.places import load_places, strip_leading_places
 
 LEGAL_FORMS_ZH = ("股份有限公司", "有限责任公司", "集团有限公司", "集团股份有限公司", "有限公司", "股份公司",
                   "责任公司", "集团公司", "分公司", "公司", "集团")
 LEGAL_FORMS_EN = ("co", "ltd", "limited", "llc", "inc", "incorporated", "gmbh", "ag", "pte", "plc", "corp",
                   "corporation", "company", "group", "branch", "the", "and", "sa", "bv", "kk", "singapore")
-PLACES = ("北京", "上海", "天津", "重庆", "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江", "安徽", "福建",
-          "江西", "山东", "河南", "湖北", "湖南", "广东", "海南", "四川", "贵州", "云南", "陕西", "甘肃", "青海",
-          "台湾", "内蒙古", "广西", "西藏", "宁夏", "新疆", "香港", "澳门", "深圳", "广州", "杭州", "南京", "苏州",
-          "无锡", "宁波", "厦门", "青岛", "大连", "成都", "武汉", "西安", "长沙", "郑州", "济南", "合肥", "福州",
-          "东莞", "佛山", "珠海", "中山", "温州", "绍兴", "常州", "南通", "烟台", "沈阳", "哈尔滨", "长春",
-          "石家庄", "太原", "昆明", "贵阳", "南宁", "南昌", "兰州", "乌鲁木齐", "呼和浩特")
-_PLACE = re.compile("^(?:" + "|".join(sorted(PLACES, key=len, reverse=True)) + ")(?:省|市|自治区|特别行政区)?"
-                    "(?:[\u4e00-\u9fff]{1,3}(?:区|县))?")
 _BRACKETS = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]")
 _ZH_FORMS = re.compile("(?:" + "|".join(LEGAL_FORMS_ZH) + ")$")
 _EN_WORD = re.compile(r"[a-z0-9]+")
@@ -54,8 +47,8 @@ def normalise(name: str) -> str:
             if stripped == text or len(stripped) < 2:
                 break
             text = stripped
-        placeless = _PLACE.sub("", text)
-        return placeless if len(placeless) >= 2 else text
+        placeless, _removed = strip_leading_places(text, load_places())
+        return placeless
     words = [w for w in _EN_WORD.findall(text) if w not in LEGAL_FORMS_EN]
     return "".join(words) or "".join(_EN_WORD.findall(text))
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ledger.posting.tables import AccountingPeriod, VoucherCounter, VoucherLineRow, VoucherRow
@@ -82,12 +82,14 @@ def review(engine: Engine, company_id: str, ids: Sequence[int], by: str) -> None
                            .values(state="reviewed", reviewed_by=by))
 
 
-def _next(connection: Connection, company_id: str, period: str, word: str) -> int:
-    """Increment and return a counter; the row lock (PostgreSQL) or write lock (SQLite) serialises posters."""
+def _take(connection: Connection, company_id: str, period: str, word: str, count: int) -> int:
+    """Reserve ``count`` numbers from a counter; returns the first. The UPDATE's row lock
+    (PostgreSQL) or write lock (SQLite) serialises posters; a rollback gives the numbers back."""
     table = VoucherCounter.__table__
     where = (table.c.company_id == company_id) & (table.c.period == period) & (table.c.word == word)
-    return connection.execute(update(table).where(where).values(last_number=table.c.last_number + 1)
+    last = connection.execute(update(table).where(where).values(last_number=table.c.last_number + count)
                               .returning(table.c.last_number)).scalar_one()
+    return last - count + 1
 
 
 def _canonical(row, lines) -> bytes:
@@ -105,44 +107,64 @@ def _digest(previous: str, row, lines) -> str:
 
 def post(engine: Engine, company_id: str, ids: Sequence[int], by: str,
          on_numbered: Callable[[int, str], None] | None = None) -> list[str]:
-    """Post reviewed vouchers, all or none; returns their numbers in posting order."""
+    """Post reviewed vouchers, all or none, in date order; returns their numbers.
+
+    Set-based: one counter update per (period, word) and one for the chain, one read of all
+    lines, one executemany of the posted rows, whatever the number of vouchers.
+    """
     table, lines = VoucherRow.__table__, VoucherLineRow.__table__
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return []
     with engine.begin() as connection:
         _insert_ignore(connection, VoucherCounter.__table__,
                        {"company_id": company_id, "period": CHAIN, "word": CHAIN, "last_number": 0})
     with engine.begin() as connection:
         # the first statement writes, so SQLite takes its write lock before reading anything
-        chain_seq = _next(connection, company_id, CHAIN, CHAIN)
-        rows = connection.execute(select(table).where((table.c.company_id == company_id) & table.c.id.in_(ids))
-                                  .order_by(table.c.voucher_date, table.c.id)).all()
-        if len(rows) != len(set(ids)):
+        first_seq = _take(connection, company_id, CHAIN, CHAIN, len(ids))
+        rows = []
+        for start in range(0, len(ids), 900):
+            rows += connection.execute(select(table).where(
+                (table.c.company_id == company_id) & table.c.id.in_(ids[start:start + 900]))).all()
+        rows.sort(key=lambda r: (r.voucher_date, r.id))
+        if len(rows) != len(ids):
             raise BookError(f"vouchers {sorted(set(ids) - {r.id for r in rows})} do not exist")
-        previous = connection.execute(select(table.c.hash).where(
-            (table.c.company_id == company_id) & (table.c.chain_seq == chain_seq - 1))).scalar_one_or_none() or ""
-        numbers = []
-        for index, row in enumerate(rows):
+        for row in rows:
             if row.state != "reviewed":
                 raise BookError(f"voucher {row.id} is {row.state}: only reviewed vouchers are posted")
             if row.prepared_by == by:
                 raise BookError(f"voucher {row.id}: {by} prepared it and cannot post it (segregation of duties)")
-            _open_period(connection, company_id, row.period)
-            if index:
-                chain_seq = _next(connection, company_id, CHAIN, CHAIN)
+        for period in sorted({row.period for row in rows}):
+            _open_period(connection, company_id, period)
+        groups: dict[tuple[str, str], int] = {}
+        for row in rows:
+            groups[(row.period, row.word)] = groups.get((row.period, row.word), 0) + 1
+        next_number: dict[tuple[str, str], int] = {}
+        for (period, word), count in sorted(groups.items()):
             _insert_ignore(connection, VoucherCounter.__table__,
-                           {"company_id": company_id, "period": row.period, "word": row.word, "last_number": 0})
-            number = _next(connection, company_id, row.period, row.word)
-            voucher_no = f"{row.word}-{row.period}-{number:04d}"
-            values = {"state": "posted", "number": number, "voucher_no": voucher_no, "posted_by": by,
-                      "posted_at": datetime.now(UTC), "chain_seq": chain_seq, "prev_hash": previous}
-            posted = SimpleNamespace(**{**row._asdict(), **values})
-            voucher_lines = connection.execute(select(lines).where(lines.c.voucher_id == row.id)
-                                               .order_by(lines.c.line_no)).all()
-            values["hash"] = _digest(previous, posted, voucher_lines)
-            connection.execute(update(table).where(table.c.id == row.id).values(**values))
-            previous = values["hash"]
-            numbers.append(voucher_no)
+                           {"company_id": company_id, "period": period, "word": word, "last_number": 0})
+            next_number[(period, word)] = _take(connection, company_id, period, word, count)
+        by_voucher: dict[int, list] = {}
+        for start in range(0, len(ids), 900):
+            for line in connection.execute(select(lines).where(lines.c.voucher_id.in_(ids[start:start + 900]))
+                                           .order_by(lines.c.voucher_id, lines.c.line_no)):
+                by_voucher.setdefault(line.voucher_id, []).append(line)
+        previous = connection.execute(select(table.c.hash).where(
+            (table.c.company_id == company_id) & (table.c.chain_seq == first_seq - 1))).scalar_one_or_none() or ""
+        now, numbers, updates = datetime.now(UTC), [], []
+        for offset, row in enumerate(rows):
+            number = next_number[(row.period, row.word)]
+            next_number[(row.period, row.word)] = number + 1
+            values = {"state": "posted", "number": number, "voucher_no": f"{row.word}-{row.period}-{number:04d}",
+                      "posted_by": by, "posted_at": now, "chain_seq": first_seq + offset, "prev_hash": previous}
+            values["hash"] = previous = _digest(previous, SimpleNamespace(**{**row._asdict(), **values}),
+                                                by_voucher.get(row.id, []))
+            updates.append({"voucher": row.id, **values})
+            numbers.append(values["voucher_no"])
             if on_numbered is not None:
-                on_numbered(row.id, voucher_no)
+                on_numbered(row.id, values["voucher_no"])
+        connection.execute(update(table).where(table.c.id == bindparam("voucher")).values(
+            **{key: bindparam(key) for key in updates[0] if key != "voucher"}), updates)
     return numbers
 
 
