@@ -27,6 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ledger.posting.tables import AccountingPeriod, VoucherCounter, VoucherLineRow, VoucherRow
 from ledger.posting.vouchers import Voucher
 from ledger.storage.bulk import insert_rows
+from ledger.storage.tables import ExceptionItemRow
 
 AGENT = "yecai"
 CHAIN = "chain"
@@ -206,8 +207,13 @@ def reverse(engine: Engine, company_id: str, voucher_id: int, by: str, reason: s
     return new_id
 
 
-def set_period(engine: Engine, company_id: str, period: str, state: str, by: str, reason: str = "") -> None:
-    """Close a period (every voucher in it posted) or reopen it (a reason is required)."""
+SEVERITIES = ("low", "medium", "high", "critical")
+
+
+def set_period(engine: Engine, company_id: str, period: str, state: str, by: str, reason: str = "",
+               block_severity: str = "high") -> None:
+    """Close a period (every voucher in it posted, no open exception at or above
+    ``block_severity``) or reopen it (a reason is required)."""
     vouchers, periods = VoucherRow.__table__, AccountingPeriod.__table__
     with engine.begin() as connection:
         if state == "closed":
@@ -216,6 +222,14 @@ def set_period(engine: Engine, company_id: str, period: str, state: str, by: str
                 & (vouchers.c.state != "posted"))).scalars().all()
             if pending:
                 raise BookError(f"period {period} has {len(pending)} voucher(s) not posted: post them first")
+            blocking = SEVERITIES[SEVERITIES.index(block_severity):]
+            items = ExceptionItemRow.__table__
+            open_items = connection.execute(select(items.c.code).where(
+                (items.c.company_id == company_id) & (items.c.status == "open")
+                & items.c.severity.in_(blocking))).scalars().all()
+            if open_items:
+                raise BookError(f"period {period} cannot close: {len(open_items)} open exception(s) of severity "
+                                f"{block_severity} or above ({', '.join(sorted(set(open_items)))}); resolve them first")
         elif not reason.strip():
             raise BookError(f"reopening period {period} needs a reason")
         values = {"state": state, "changed_by": by, "changed_at": datetime.now(UTC), "reason": reason}

@@ -88,6 +88,24 @@ def test_closed_periods_refuse_postings_and_reopening_needs_a_reason(book) -> No
     with pytest.raises(BookError, match="not posted"):
         set_period(book, COMPANY, "2026-10", "closed", by="admin")
     post(book, COMPANY, october, by="wang.poster")
+    from ledger.exceptions import DocumentRef, ExceptionCode, ExceptionItem
+    from ledger.storage.exception_store import raise_exceptions
+
+    def open_item(code: ExceptionCode) -> None:
+        with book.begin() as connection:
+            raise_exceptions(connection, COMPANY, [ExceptionItem(
+                code=code, message="open", documents=(DocumentRef(doc_type="sales_invoice", doc_no="1"),))])
+
+    open_item(ExceptionCode.SOURCE_CHANGED)  # high
+    with pytest.raises(BookError, match=r"open exception.*SOURCE_CHANGED"):
+        set_period(book, COMPANY, "2026-10", "closed", by="admin")
+    set_period(book, COMPANY, "2026-10", "closed", by="admin", block_severity="critical")  # as configured
+    set_period(book, COMPANY, "2026-10", "open", by="admin", reason="check the severity rule")
+    open_item(ExceptionCode.DUPLICATE_PAYMENT)  # critical
+    with pytest.raises(BookError, match=r"open exception.*DUPLICATE_PAYMENT"):
+        set_period(book, COMPANY, "2026-10", "closed", by="admin", block_severity="critical")
+    with book.begin() as connection:
+        connection.execute(text("UPDATE exception_item SET status = 'resolved'"))
     set_period(book, COMPANY, "2026-10", "closed", by="admin")
     late = drafts(book, 1, day=date(2026, 10, 31), start=10)
     with pytest.raises(BookError, match="period 2026-10 is closed"):
