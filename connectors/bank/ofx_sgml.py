@@ -1,8 +1,8 @@
 """OFX bytes into an element tree: the 1.x SGML headers and markup, or 2.x XML.
 
 OFX 1.x leaves leaf elements unclosed. A tag followed by text is a leaf; a tag followed
-by nothing opens an aggregate when the file closes that name somewhere and it is not a
-known leaf, so an empty ``<MEMO>`` stays an empty leaf:
+by nothing opens an aggregate when it is one the statement is read from, or when the file
+closes that name somewhere and it is not a known leaf, so an empty ``<MEMO>`` stays a leaf:
 
     >>> tree = sgml_tree("<OFX><STMTTRN><TRNAMT>-1.50<MEMO><NAME>A &amp; B</STMTTRN></OFX>")
     >>> [(e.tag, e.text) for e in tree.find("STMTTRN")]
@@ -31,6 +31,10 @@ _LEAVES = frozenset({
     "DTASOF", "DTAVAIL", "DTEND", "DTPOSTED", "DTSERVER", "DTSTART", "DTUSER", "FITID",
     "LANGUAGE", "MEMO", "MESSAGE", "NAME", "PAYEEID", "REFNUM", "SEVERITY", "SIC", "TRNAMT",
     "TRNTYPE", "TRNUID"})
+#: Aggregates the statement is read from: always opened, so a missing end tag is an error.
+_AGGREGATES = frozenset({
+    "OFX", "BANKMSGSRSV1", "CREDITCARDMSGSRSV1", "STMTTRNRS", "CCSTMTTRNRS", "STMTRS", "CCSTMTRS",
+    "BANKACCTFROM", "CCACCTFROM", "BANKTRANLIST", "STMTTRN", "LEDGERBAL"})
 
 
 class OfxError(ValueError):
@@ -137,7 +141,7 @@ def sgml_tree(text: str) -> Element:
             last_leaf = None
             continue
         element = SubElement(stack[-1], name)
-        if value or name in _LEAVES or name not in closed:
+        if name not in _AGGREGATES and (value or name in _LEAVES or name not in closed):
             element.text, last_leaf = value, element
         else:
             stack.append(element)
