@@ -3,8 +3,13 @@ malformed input is a described problem, never an exception."""
 
 from __future__ import annotations
 
+import doctest
 from datetime import date
 
+import pytest
+
+import connectors.bank.bai2
+import connectors.bank.bai2_fields
 from connectors.bank.bai2 import parse_bai2
 from ledger.documents import BankTransaction
 from ledger.money import Money
@@ -125,3 +130,9 @@ def test_missing_trailers_headers_and_garbage_are_described():
 def test_undecodable_bytes_are_a_problem():
     parsed = parse_bai2(bai2() + b"\x81", "f.bai2", encoding_fallback="cp1252")
     assert parsed.statements == () and "0x81" in parsed.problems[0].message
+
+
+@pytest.mark.parametrize("module", [connectors.bank.bai2, connectors.bank.bai2_fields])
+def test_worked_examples_in_docstrings(module) -> None:
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0

@@ -3,9 +3,14 @@ is a described problem, never an exception. Also: the drop folder reads .bai2 an
 
 from __future__ import annotations
 
+import doctest
 from datetime import date
 from pathlib import Path
 
+import pytest
+
+import connectors.bank.ofx
+import connectors.bank.ofx_sgml
 from connectors.bank.ofx import parse_ofx
 from connectors.contract import Record, Skipped
 from connectors.dropfolder.connector import DropFolderConnector
@@ -160,3 +165,9 @@ def test_drop_folder_reads_bai2_and_ofx_files(tmp_path: Path):
     assert connector.report.files["bank/f.bai2"].records == 3
     assert connector.report.files["bank/c.ofx"].records == 2
     assert connector.report.unknown == []
+
+
+@pytest.mark.parametrize("module", [connectors.bank.ofx, connectors.bank.ofx_sgml])
+def test_worked_examples_in_docstrings(module) -> None:
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0
