@@ -175,6 +175,9 @@ def _account(record: _Record, fields: Cursor, state: _State) -> None:
         raise FieldError("02", None, "a 02 group header (as-of date) before the 03 account")
     if state.account is not None:
         state.problem(record.row, "49", f"BAI2: account {state.account.number} has no 49 trailer")
+        state.group_total += state.account.total
+        state.group_accounts += 1
+        state.account = None  # so the lines of a broken 03 never land in the account before it
     number = fields.take()
     if not number:
         raise FieldError("account_no", "", "a customer account number in the 03 record")

@@ -136,3 +136,23 @@ def test_undecodable_bytes_are_a_problem():
 def test_worked_examples_in_docstrings(module) -> None:
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_funds_types_1_and_2_add_no_field_and_a_broken_account_takes_no_lines():
+    text = ("01,B,C,261130,0600,F,,,2/\n02,C,B,1,261130,,USD,2/\n03,9,,/\n"
+            "16,301,100,1,R1,,ONE DAY/\n16,301,200,2,R2,,TWO DAYS/\n03,,,/\n16,301,5,0,R3,,/\n"
+            "49,305,4/\n98,305,1,8/\n99,305,1,10/\n")
+    parsed = parse_bai2(text.encode(), "f.bai")
+    assert [(t.txn_id, t.amount, t.remittance) for t in parsed.transactions] == [
+        ("R1", Money.parse("1.00", "USD"), "ONE DAY"), ("R2", Money.parse("2.00", "USD"), "TWO DAYS")]
+    assert [(p.row, p.field) for p in parsed.problems][:3] == [
+        (6, "49"), (6, "account_no"), (7, "16")]
+
+
+def test_bank_statement_connector_reads_bai_files(tmp_path):
+    from connectors.registry import resolve
+
+    (tmp_path / "f.bai").write_bytes(bai2())
+    connector = resolve("bank_statement").from_options({"path": "."}, base_path=tmp_path)
+    assert [r.source_id for r in connector.fetch()] == [
+        "bank:1111:WIRE001", "bank:1111:CHK0815", "bank:2222:C-77"]
