@@ -150,13 +150,14 @@ def _transaction(transaction: Element, account: str, currency: str) -> TxnFields
 
 
 def _money(text: str, currency: str, field: str) -> Money:
+    """OFX allows a comma as the decimal point and no thousands separator."""
     number = text.replace(",", ".") if "." not in text else text
     try:
         money = Money(Decimal(number), currency)
     except (InvalidOperation, MoneyError):
         raise FieldError(field, f"{text} {currency}".strip(), "a signed decimal amount and an "
                          "ISO 4217 currency") from None
-    if not money.amount.is_finite() or not money.is_exact():
+    if not money.is_exact():
         raise FieldError(field, f"{text} {currency}", f"at most "
                          f"{-money.exponent.as_tuple().exponent} decimals for {currency} "
                          f"(the amount is not rounded)")
@@ -167,9 +168,8 @@ def _date(field: str, text: str) -> date:
     """YYYYMMDD[HHMMSS[.XXX]][[offset[:zone]]]: the date as written."""
     if not _DATE.match(text):
         raise FieldError(field, text, "a date YYYYMMDD[HHMMSS[.XXX]][[offset:zone]]")
-    digits = text
     try:
-        return date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
+        return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
     except ValueError:
         raise FieldError(field, text, "a real calendar date YYYYMMDD") from None
 

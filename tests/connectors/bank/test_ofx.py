@@ -119,6 +119,8 @@ def test_bad_transactions_are_problems_and_the_others_are_read():
     assert [(p.field, "transaction" in p.message) for p in parsed.problems] == [
         ("TRNAMT", True), ("DTPOSTED", True)]
     assert "found '1500.001 USD', expected at most 2 decimals" in parsed.problems[0].message
+    comma = parse_ofx(sgml(CHECKING.replace("<TRNAMT>-25.03", "<TRNAMT>-25,03")), "c.ofx")
+    assert comma.transactions[1].amount == Money.parse("-25.03", "USD")  # a decimal comma
     bad_day = parse_ofx(sgml(CHECKING.replace("<DTPOSTED>20261230", "<DTPOSTED>20260230")), "c.ofx")
     assert [t.txn_id for t in bad_day.transactions] == ["F1"]
     assert "real calendar date" in bad_day.problems[0].message
