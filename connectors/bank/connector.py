@@ -1,4 +1,5 @@
-"""The bank statement connector: MT940/MT942 (``.sta``, ``.mt940``) and camt (``.xml``) files.
+"""The bank statement connector: MT940/MT942 (``.sta``, ``.mt940``), camt (``.xml``),
+BAI2 (``.bai``, ``.bai2``) and OFX 1.x/2.x (``.ofx``, ``.qfx``) files.
 
 Source ids are ``bank:account_no:txn_id``; the cursor is the file's content hash, so a
 changed file is read again. Every problem (undecodable bytes, impossible dates, balance
@@ -11,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from connectors.bank.bai2 import parse_bai2
 from connectors.bank.camt import parse_camt
 from connectors.bank.mt940 import parse_mt940
+from connectors.bank.ofx import parse_ofx
 from connectors.bank.statement import ParsedFile
 from connectors.contract import Connector, ConnectorConfig, Record, Skipped
 from connectors.errors import FatalError
@@ -21,13 +24,20 @@ from ledger.documents import DocumentKind
 
 MT940_SUFFIXES = (".sta", ".mt940")
 CAMT_SUFFIXES = (".xml",)
-SUFFIXES = MT940_SUFFIXES + CAMT_SUFFIXES
+BAI2_SUFFIXES = (".bai", ".bai2")
+OFX_SUFFIXES = (".ofx", ".qfx")
+SUFFIXES = MT940_SUFFIXES + CAMT_SUFFIXES + BAI2_SUFFIXES + OFX_SUFFIXES
 
 
 def parse_file(path: Path, relative: str, *, encoding_fallback: str = "cp1252") -> ParsedFile:
     data = path.read_bytes()
-    if path.suffix.lower() in CAMT_SUFFIXES:
+    suffix = path.suffix.lower()
+    if suffix in CAMT_SUFFIXES:
         return parse_camt(data, relative)
+    if suffix in BAI2_SUFFIXES:
+        return parse_bai2(data, relative, encoding_fallback=encoding_fallback)
+    if suffix in OFX_SUFFIXES:
+        return parse_ofx(data, relative)
     return parse_mt940(data, relative, encoding_fallback=encoding_fallback)
 
 

@@ -25,7 +25,9 @@ from connectors.files import files_digest
 from ledger.documents import DocumentKind
 from ledger.errors import BadInput
 
-BANK_FORMATS_ELSEWHERE = (".sta", ".mt940", ".xml", ".ofx", ".qfx", ".bai", ".bai2")
+#: Bank statement suffixes some other connector reads; every format yecai parses is in
+#: ``bank_statements.SUFFIXES`` and routed there, so none is left to skip silently.
+BANK_FORMATS_ELSEWHERE: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -136,7 +138,7 @@ class DropFolderConnector(Connector):
                                  file=relative)
 
     def _statement(self, path: Path, relative: str) -> Iterator[Record | Skipped]:
-        """MT940/MT942 or camt through the bank parsers; a file giving no transaction and a
+        """MT940/MT942, camt, BAI2 or OFX through the bank parsers; a file giving no transaction and a
         problem failed as a whole, and its report entry says why."""
         report = self.report.files[relative] = FileReport(kind="bank_txn")
         parsed = bank_statements.parse_file(path, relative)
