@@ -211,7 +211,7 @@ def _detail(record: _Record, fields: Cursor, state: _State) -> None:
     account.total += units
     value_date = read_funds(fields) or state.as_of
     bank_reference, customer_reference, text = fields.take(), fields.take(), fields.rest()
-    if not code.isdigit() or not 100 <= int(code) <= 699:
+    if not code.isdecimal() or not 100 <= int(code) <= 699:
         account.complete = False
         raise FieldError("type_code", code, "a transaction type code 100-399 (credit) or "
                          "400-699 (debit)")
@@ -236,7 +236,7 @@ def _trailer(record: _Record, fields: Cursor, state: _State) -> None:
         state.group_accounts += 1
     elif record.code == "98":
         _compare(state, record, "group", control, state.group_total, second, state.group_records)
-        if first.isdigit() and int(first) != state.group_accounts:
+        if first.isdecimal() and int(first) != state.group_accounts:
             state.problem(record.row, "98", f"BAI2: group trailer counts {first} accounts, "
                                             f"the group has {state.group_accounts}")
         state.file_total += state.group_total
@@ -244,7 +244,7 @@ def _trailer(record: _Record, fields: Cursor, state: _State) -> None:
         state.in_group = False
     else:
         _compare(state, record, "file", control, state.file_total, second, state.file_records)
-        if first.isdigit() and int(first) != state.file_groups:
+        if first.isdecimal() and int(first) != state.file_groups:
             state.problem(record.row, "99", f"BAI2: file trailer counts {first} groups, "
                                             f"the file has {state.file_groups}")
 
@@ -252,7 +252,7 @@ def _trailer(record: _Record, fields: Cursor, state: _State) -> None:
 def _compare(state: _State, record: _Record, what: str, control: str, total: int, count: str,
              records: int) -> None:
     row, code = record.row, record.code
-    if not re.fullmatch(r"[+-]?\d+", control) or not count.isdigit():
+    if not re.fullmatch(r"[+-]?\d+", control) or not count.isdecimal():
         state.problem(row, code, f"BAI2: {what} trailer: found control total {control!r} and "
                                  f"record count {count!r}, expected integers")
         return

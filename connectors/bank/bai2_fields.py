@@ -54,7 +54,7 @@ def read_funds(fields: Cursor) -> date | None:
         return read_date("value_date", value)
     elif kind == "D":
         count = fields.take()
-        if not count.isdigit():
+        if not count.isdecimal():
             raise FieldError("distributions", count, "the number of availability distributions")
         for _ in range(int(count)):
             _ = fields.take(), read_units("availability", fields.take())
@@ -77,7 +77,7 @@ def read_money(units: int, currency: str) -> Money:
 
 
 def read_date(name: str, text: str) -> date:
-    if len(text) != 6 or not text.isdigit():
+    if len(text) != 6 or not text.isdecimal():
         raise FieldError(name, text, "a date YYMMDD")
     year = int(text[:2])
     try:

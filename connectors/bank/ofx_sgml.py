@@ -81,7 +81,7 @@ def _codec(encoding: str, charset: str) -> str:
         raise OfxError(f"unknown header ENCODING:{encoding} (expected USASCII or UTF-8)")
     if charset in ("", "NONE"):
         return "ascii"
-    name = ("cp" + charset if charset.isdigit()
+    name = ("cp" + charset if charset.isdecimal()
             else "iso" + charset if charset.startswith("8859") else charset)
     try:
         return codecs.lookup(name).name

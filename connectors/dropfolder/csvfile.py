@@ -99,7 +99,7 @@ def parse_date(column: str, value: str) -> date:
 
 
 def parse_int(column: str, value: str) -> int:
-    if not value.isdigit():
+    if not value.isdecimal():
         raise FieldError(column, value, "a whole number")
     return int(value)
 
