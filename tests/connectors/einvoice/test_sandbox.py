@@ -100,3 +100,29 @@ def test_limits_reject_unknown_keys() -> None:
     with pytest.raises(ValueError, match="extra"):
         EInvoiceConnector.Config.model_validate(
             {"path": ".", "company_tax_id": SELLER_ID, "limits": {"max_megabytes": 1}})
+
+
+def test_truncated_and_encrypted_pdfs_are_unparseable(tmp_path: Path) -> None:
+    from reportlab.pdfgen import canvas
+
+    from tests.connectors.einvoice.pdfs import shudian
+    from tests.connectors.einvoice.test_pdf_invoices import SHUDIAN
+
+    (tmp_path / "source").mkdir()
+    whole = shudian(tmp_path / "source" / "whole.pdf", SHUDIAN).read_bytes()
+    (tmp_path / "source" / "whole.pdf").unlink()
+    (tmp_path / "cut").mkdir()
+    (message,) = problems(tmp_path / "cut", "truncated.pdf", whole[: len(whole) // 2])
+    assert message.startswith("UNPARSEABLE_DOCUMENT: truncated.pdf:")
+    locked = io.BytesIO()
+    page = canvas.Canvas(locked, encrypt="secret")
+    page.drawString(100, 700, "locked")
+    page.save()
+    (tmp_path / "locked").mkdir()
+    (message,) = problems(tmp_path / "locked", "encrypted.pdf", locked.getvalue())
+    assert message.startswith("UNPARSEABLE_DOCUMENT: encrypted.pdf:")
+
+
+def test_a_jpeg_named_pdf_is_refused_before_parsing(tmp_path: Path) -> None:
+    (message,) = problems(tmp_path, "photo.pdf", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 100)
+    assert "UNPARSEABLE_DOCUMENT: photo.pdf:" in message and "PDF" in message
