@@ -12,16 +12,14 @@ import random
 import resource
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-
+from benchmarks.databases import temporary_postgres
 from connectors.contract import Record
 from connectors.dropfolder.connector import DropFolderConnector
 from ledger.settings import load_chart, load_company
 from ledger.storage import migrate
-from ledger.storage.engine import make_engine, normalise_url
+from ledger.storage.engine import make_engine
 from ledger.storage.store import store, sync_company
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,17 +70,8 @@ def main() -> None:
         print(f"{os.cpu_count()} cores; {args.rows:,} canonical bank rows")
         run(make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}"), folder, "sqlite")
         if args.postgres:
-            admin = create_engine(normalise_url(args.postgres), isolation_level="AUTOCOMMIT")
-            name = f"yecai_bench_{uuid.uuid4().hex[:8]}"
-            with admin.connect() as connection:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-            try:
-                engine = make_engine(str(admin.url.set(database=name)))
+            with temporary_postgres(args.postgres) as engine:
                 run(engine, folder, "postgresql")
-                engine.dispose()
-            finally:
-                with admin.connect() as connection:
-                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         else:
             print("postgresql skipped: pass --postgres URL or set YECAI_TEST_POSTGRES_URL")
 

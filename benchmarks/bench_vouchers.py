@@ -10,12 +10,12 @@ import argparse
 import os
 import tempfile
 import time
-import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
+from benchmarks.databases import temporary_postgres
 from ledger.money import Money
 from ledger.posting.book import post, review, save_drafts
 from ledger.posting.tables import VoucherRow
@@ -24,7 +24,7 @@ from ledger.posting.vouchers import PostingEvent
 from ledger.posting.vouchers import post as build
 from ledger.settings import load_chart, load_company
 from ledger.storage import migrate
-from ledger.storage.engine import make_engine, normalise_url
+from ledger.storage.engine import make_engine
 from ledger.storage.store import sync_company
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,17 +68,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         run(make_engine(f"sqlite:///{Path(tmp) / 'v.db'}"), args.vouchers, "sqlite")
     if args.postgres:
-        admin = create_engine(normalise_url(args.postgres), isolation_level="AUTOCOMMIT")
-        name = f"yecai_bench_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            engine = make_engine(str(admin.url.set(database=name)))
+        with temporary_postgres(args.postgres) as engine:
             run(engine, args.vouchers, "postgresql")
-            engine.dispose()
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":
