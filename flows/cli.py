@@ -173,6 +173,34 @@ def sync(config_path: ConfigOption = DEFAULT_CONFIG, db: DbOption = None,
     console.print(f"{len(drafted)} new voucher draft(s) wait for review (yecai vouchers list --state draft)")
 
 
+@app.command()
+def nightly(config_path: ConfigOption = DEFAULT_CONFIG, db: DbOption = None,
+            as_of: Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD; default: latest document date.")]
+            = None) -> None:
+    """Run the nightly sync once as a Prefect flow (tasks per connector with retries, a run
+    summary artifact, notifications). Uses PREFECT_API_URL when set, else a temporary local
+    Prefect API, which takes some seconds to start."""
+    from flows.nightly import nightly_sync
+
+    with err.status("running the nightly flow …"):
+        summary = nightly_sync(str(config_path), db, as_of)
+    table = Table(title=f"nightly sync of {summary['company']} as of {summary['as_of']}")
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    for source in summary["sources"]:
+        table.add_row(f"{source['source']}: read / inserted / rejected",
+                      f"{source['read']} / {source['inserted']} / {source['rejected']}")
+    for name in summary["failed_sources"]:
+        table.add_row(f"{name}: FAILED", summary["failed_sources"][name][:60])
+    for decision, count in sorted(summary["links"].items()):
+        table.add_row(f"links ({decision})", str(count))
+    for code, count in summary["exceptions"].items():
+        table.add_row(code, str(count))
+    table.add_row("vouchers drafted", str(summary["vouchers_drafted"]))
+    table.add_row("auto-match rate", f"{summary['auto_match_rate']:.1%}")
+    console.print(table)
+
+
 def _print_match(output, vouchers: int, auto_match_rate: float, title: str) -> None:
     from collections import Counter
 
