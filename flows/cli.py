@@ -192,6 +192,8 @@ def nightly(config_path: ConfigOption = DEFAULT_CONFIG, db: DbOption = None,
                       f"{source['read']} / {source['inserted']} / {source['rejected']}")
     for name in summary["failed_sources"]:
         table.add_row(f"{name}: FAILED", summary["failed_sources"][name][:60])
+    for kind, count in summary["stored"].items():
+        table.add_row(f"{kind} in the database", str(count))
     for decision, count in sorted(summary["links"].items()):
         table.add_row(f"links ({decision})", str(count))
     for code, count in summary["exceptions"].items():

@@ -14,6 +14,11 @@ import os
 from collections import Counter
 from datetime import date
 
+# Offline machines: Prefect's telemetry only logs failures (and locks its SQLite) — keep it off
+# unless the operator set these explicitly.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.tasks import exponential_backoff
@@ -26,6 +31,7 @@ from ledger.posting.templates import load_templates
 from ledger.settings import load_chart, load_company
 from ledger.storage import migrate
 from ledger.storage.engine import make_engine
+from ledger.storage.read import counts_by_kind
 from ledger.storage.store import sync_company
 from matching.rules import load_rules
 
@@ -90,7 +96,8 @@ def nightly_sync(config_path: str = "config/example/company.toml", db: str | Non
         else:
             failed[name] = str(state.result(raise_on_failure=False))[:300]
     summary = match_and_post(config_path, db, as_of)
-    summary.update(company=config.company.id, sources=sources, failed_sources=failed)
+    summary.update(company=config.company.id, sources=sources, failed_sources=failed,
+                   stored=counts_by_kind(engine, config.company.id))
     create_table_artifact(key="yecai-ingest", table=sources or [{"source": "-", "read": 0}],
                           description="records per source in this run")
     create_markdown_artifact(key="yecai-run-summary", markdown=_markdown(summary),

@@ -79,3 +79,4 @@ def test_the_nightly_command_runs_the_flow_once(tmp_path: Path) -> None:
                                       f"sqlite:///{tmp_path / 'c.db'}"])
     assert result.exit_code == 0, result.output
     assert "auto-match rate" in result.output and "erp_and_bank" in result.output
+    assert "sales_order in the database" in result.output
