@@ -47,6 +47,7 @@ class Books:
     templates: PostingTemplates
     tolerances: Tolerances
     settings: ReviewSettings
+    base_currency: str = "CNY"
 
 
 @dataclass(frozen=True, slots=True)
