@@ -45,7 +45,7 @@ def register(web: Web) -> None:
     @web.route("POST", "/logout", "any")
     async def logout_submit(ctx: Ctx) -> Response:
         logout(web.engine, ctx.request.cookies.get(SESSION_COOKIE))
-        response = web.redirect("/login")
+        response = web.redirect("/login?bye=1")
         response.delete_cookie(SESSION_COOKIE)
         return response
 
