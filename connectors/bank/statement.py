@@ -43,6 +43,13 @@ class TxnFields:
     counterparty_account: str
     remittance: str
 
+    def transaction(self, txn_id: str) -> BankTransaction:
+        """The ``BankTransaction`` with these fields (raises ``FieldError`` like it)."""
+        return BankTransaction(
+            account_no=self.account_no, txn_id=txn_id, booking_date=self.booking_date,
+            value_date=self.value_date, amount=self.amount, counterparty=self.counterparty,
+            counterparty_account=self.counterparty_account, remittance=self.remittance)
+
     def fingerprint(self) -> str:
         parts = (self.account_no, self.booking_date.isoformat(), self.value_date.isoformat(),
                  str(self.amount.amount.normalize()), self.amount.currency,
