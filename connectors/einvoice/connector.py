@@ -48,6 +48,7 @@ class EInvoiceConnector(Connector):
         limits: Limits = Limits()
 
     worker: Worker | None = None  # tests replace the child's work; None is the real reader
+    child_cpu_seconds = 0.0  # CPU the sandboxed children spent on the last read_files
 
     def __init__(self, config: Config, *, base_path: Path | None = None) -> None:
         super().__init__(config, base_path=base_path)
@@ -83,6 +84,7 @@ class EInvoiceConnector(Connector):
               as pool, ThreadPoolExecutor(max_workers=workers) as threads):
             yield from threads.map(lambda path, relative: self.read_file(path, relative, pool),
                                    paths, relatives)
+            self.child_cpu_seconds = pool.cpu_seconds
 
     @staticmethod
     def _records(items: list, relative: str, cursor: str) -> Iterator[Record | Skipped]:

@@ -83,9 +83,11 @@ def _cpu_used() -> float:
 
 
 def _serve(connection: Connection, worker: Worker, limits: Limits) -> None:
-    """A child's loop: read a (path, kind) request, answer ``("ok", document)`` or
-    ``("error", reason)``; after an error, or when the parent closes the pipe, exit."""
+    """A child's loop: read a (path, kind) request, answer ``("ok", document, cpu)`` or
+    ``("error", reason, cpu)`` (the CPU seconds the file took); after an error, or when the
+    parent closes the pipe, exit."""
     _limit(resource.RLIMIT_AS, limits.memory_bytes)
+    reported = 0.0  # CPU already reported; the first file's share includes the child's start
     while True:
         try:
             path, kind = connection.recv()
@@ -93,11 +95,14 @@ def _serve(connection: Connection, worker: Worker, limits: Limits) -> None:
             return
         _limit(resource.RLIMIT_CPU, math.ceil(_cpu_used()) + limits.cpu_seconds)
         try:
-            connection.send(("ok", worker(path, kind, limits)))
+            document = worker(path, kind, limits)
+            spent, reported = _cpu_used() - reported, _cpu_used()
+            connection.send(("ok", document, spent))
         # The isolation boundary: whatever a hostile file makes the parser raise (syntax errors,
         # KeyError, MemoryError, RecursionError...) means "unparseable", and this process ends.
         except BaseException as error:
-            connection.send(("error", f"{type(error).__name__}: {error}"[:500]))
+            connection.send(("error", f"{type(error).__name__}: {error}"[:500],
+                             _cpu_used() - reported))
             connection.close()
             return
 
@@ -125,21 +130,23 @@ class _Child:
         theirs.close()
         self.files = 0
 
-    def read(self, path: Path, kind: Kind, limits: Limits) -> tuple[bool, RawDocument | str]:
-        """(whether the child may read another file, the document or why not)."""
+    def read(self, path: Path, kind: Kind,
+             limits: Limits) -> tuple[bool, RawDocument | str, float]:
+        """(whether the child may read another file, the document or why not, the CPU
+        seconds it reported for the file)."""
         self.files += 1
         self.connection.send((str(path), kind))
         if not self.connection.poll(limits.wall_seconds):
-            return False, f"parsing took longer than {limits.wall_seconds:g} s and was stopped"
+            return False, f"parsing took longer than {limits.wall_seconds:g} s and was stopped", 0.0
         try:
-            status, payload = self.connection.recv()
+            status, payload, cpu = self.connection.recv()
         except (EOFError, OSError):
             self.process.join(5)
             return False, (f"the parser died (exit code {self.process.exitcode}; memory limit "
-                           f"{limits.memory_bytes} bytes, CPU limit {limits.cpu_seconds} s)")
+                           f"{limits.memory_bytes} bytes, CPU limit {limits.cpu_seconds} s)"), 0.0
         if status == "ok":
-            return True, payload
-        return False, f"cannot parse it ({payload})"
+            return True, payload, cpu
+        return False, f"cannot parse it ({payload})", cpu
 
     def close(self) -> None:
         self.connection.close()
@@ -161,6 +168,9 @@ class SandboxPool:
         self._idle: queue.SimpleQueue[_Child] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._children: set[_Child] = set()
+        #: CPU seconds the children spent on files, as they reported them (a killed child's
+        #: file is not counted): the cost that the parent's own CPU time does not show.
+        self.cpu_seconds = 0.0
 
     def read(self, path: Path, kind: Kind) -> RawDocument | str:
         """The file's text (and embedded invoice data), or why it could not be read."""
@@ -168,14 +178,16 @@ class SandboxPool:
             return reason
         child = self._take()
         try:
-            reusable, result = child.read(path, kind, self.limits)
+            reusable, result, cpu = child.read(path, kind, self.limits)
         except (BrokenPipeError, ConnectionResetError):  # it died between two files: not this file's doing
             self._drop(child)
             child = self._take(fresh=True)
             try:
-                reusable, result = child.read(path, kind, self.limits)
+                reusable, result, cpu = child.read(path, kind, self.limits)
             except (BrokenPipeError, ConnectionResetError):
-                reusable, result = False, "the parser process could not be started"
+                reusable, result, cpu = False, "the parser process could not be started", 0.0
+        with self._lock:
+            self.cpu_seconds += cpu
         if reusable and child.files < self.files_per_child:
             self._idle.put(child)
         else:
