@@ -1,7 +1,8 @@
 """ISO 20022 camt.052 / camt.053 / camt.054 (versions 001.01 to 001.08) into ``BankTransaction``s.
 
 One transaction per ``Ntry`` (what hit the account); ``NtryDtls/TxDtls`` give the counterparty
-(``Dbtr`` for credits, ``Cdtr`` for debits, with or without the v8 ``Pty`` wrapper), its
+(``Dbtr`` for credits, ``Cdtr`` for debits, with or without the v8 ``Pty`` wrapper; the
+ultimate one, ``UltmtDbtr`` / ``UltmtCdtr``, when that is all there is), its
 account (IBAN or Othr/Id) and the remittance (``Ustrd`` joined, then ``Strd/CdtrRefInf/Ref``).
 Namespaces are ignored, so every version reads the same. A worked example:
 
@@ -46,7 +47,7 @@ _DATE = {"Dt": LEAF, "DtTm": LEAF}
 _PARTY = {"Nm": LEAF, "Pty": {"Nm": LEAF}}
 _ACCOUNT = {"Id": {"IBAN": LEAF, "Othr": {"Id": LEAF}}}
 _DETAILS = {"RltdPties": {"Dbtr": _PARTY, "Cdtr": _PARTY, "DbtrAcct": _ACCOUNT,
-                          "CdtrAcct": _ACCOUNT},
+                          "CdtrAcct": _ACCOUNT, "UltmtDbtr": _PARTY, "UltmtCdtr": _PARTY},
             "RmtInf": {"Ustrd": LEAF, "Strd": {"CdtrRefInf": {"Ref": LEAF}}}}
 _ENTRY = {"Amt": LEAF, "CdtDbtInd": LEAF, "BookgDt": _DATE, "ValDt": _DATE, "AcctSvcrRef": LEAF,
           "NtryRef": LEAF, "AddtlNtryInf": LEAF, "NtryDtls": {"TxDtls": _DETAILS}}
@@ -197,7 +198,8 @@ def _entry(entry: Element, account: str) -> TxnFields:
     remittances: list[str] = []
     for details in _children(_find(entry, "NtryDtls"), "TxDtls"):
         parties = _find(details, "RltdPties")
-        name = _text(parties, side, "Nm") or _text(parties, side, "Pty", "Nm")
+        name = (_text(parties, side, "Nm") or _text(parties, side, "Pty", "Nm")
+                or _text(parties, "Ultmt" + side, "Nm") or _text(parties, "Ultmt" + side, "Pty", "Nm"))
         iban = _text(parties, side + "Acct", "Id", "IBAN")
         other = _text(parties, side + "Acct", "Id", "Othr", "Id")
         remittance = _find(details, "RmtInf")

@@ -114,7 +114,7 @@ def _fields(text: str) -> Iterator[tuple[int, str, str]]:
 
 def _continued(value: str, following: str) -> str:
     """The value and its continuation lines: those up to an end-of-message or ``{`` line,
-    without blank lines (only spaces and control characters)."""
+    without empty lines and lines of framing control characters (a line of spaces is text)."""
     body = following[:-1] if following[-1:] == "\n" else following
     if body == "-":  # the end of the message
         return value
@@ -122,7 +122,7 @@ def _continued(value: str, following: str) -> str:
         return value + "\n" + body
     for line in following.split("\n"):
         bare = line.strip(_BLANK)
-        if not bare:
+        if not bare and not (line and not line.strip(" ")):
             continue
         if _END.match(bare) or line.startswith("{"):
             break
@@ -194,8 +194,9 @@ def _messages(fields: Iterable[tuple[int, str, str]], file: str,
                 message.lines.append(last_line)
             continue
         if tag == "86" and message is not None:
-            if last_line is not None:
-                last_line[5] = value
+            if last_line is not None:  # a :86: after another continues it (Danske, Rabobank)
+                last_line[5] = f"{last_line[5]}\n{value}" if last_line[5] else value
+                continue
         elif tag == "20":
             message = _Message(row=row, reference=value.strip())
             messages.append(message)
@@ -214,6 +215,11 @@ def _messages(fields: Iterable[tuple[int, str, str]], file: str,
 def _apply(message: _Message, tag: str, value: str, row: int, file: str,
            problems: list[BadInput]) -> None:
     if tag == "25":
+        if message.account:  # a damaged file (a :86: tag overwritten): never re-account lines
+            problems.append(BadInput(file=file, row=row, field=tag, message=(
+                f"a second ':25:' in statement {message.reference!r} ({value.strip()[:40]!r}); "
+                f"ignored, its account stays {message.account}")))
+            return
         message.account = value.strip()
     elif tag in ("28", "28C"):
         message.number = value.strip()

@@ -24,8 +24,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-_SUBFIELD = re.compile(r"\?(\d\d)")
-_GERMAN = re.compile(r"^\d{3}\?\d\d")
+_SUBFIELD = {"?": re.compile(r"\?(\d\d)"), ">": re.compile(r">(\d\d)")}
+_GERMAN = re.compile(r"^\d{3}[?>]\d\d")
 _KEYS = ("TRTP", "IBAN", "BIC", "NAME", "REMI", "EREF", "ORDP", "BENM", "CSID", "MARF", "ACCW",
          "ID", "ADDR", "PREF", "RTRN", "ISDT", "CNTP", "ULTC", "ULTD", "ULTB", "PURP", "SVCL",
          "USTD", "STRD", "CDTRREFTP", "CDTRREF", "CD", "ISSR", "CITY", "NRTX", "PRTY")
@@ -59,18 +59,20 @@ NO_DETAILS = Details()
 
 
 def parse_details(text: str) -> Details:
-    if _GERMAN.match(text):
-        return _german(text.replace("\n", ""))
+    start = text.lstrip()
+    if _GERMAN.match(start):
+        return _german(start.replace("\n", ""), start[3])
     flat = text.replace("\n", "")
     if flat.startswith("/") and _KEYWORD.match(flat):
         return _keywords(flat)
     return Details(remittance=text.strip())
 
 
-def _german(flat: str) -> Details:
+def _german(flat: str, separator: str) -> Details:
     """Subfields by code (a repeated code continues its value); the remittance is ?20-?29
-    and ?60-?63 in code order, else the posting text ?00; the name ?32 + ?33, the account ?31."""
-    parts = _SUBFIELD.split(flat)
+    and ?60-?63 in code order, else the posting text ?00; the name ?32 + ?33, the account ?31.
+    Some banks (Triodos) write ``>`` where the others write ``?``."""
+    parts = _SUBFIELD[separator].split(flat)
     codes = parts[1::2]
     subfields = dict(zip(codes, parts[2::2], strict=True))
     if len(subfields) < len(codes):  # a code repeats: its values join
