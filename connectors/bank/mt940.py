@@ -15,10 +15,20 @@ debit 25,03 EUR, type NTRF, customer reference ``INV42``, bank reference ``B99``
 
 Transaction ids: the bank reference (after ``//``) unless absent or NONREF, else the customer
 reference unless NONREF, else a hash of the normalised fields plus the occurrence index among
-identical lines (``statement.assign_ids``); a repeated reference gets ``.2``, ``.3``…
+identical lines (``statement.Ids``); a repeated reference gets ``.2``, ``.3``…
+
+Fields: a ``:86:`` belongs to the ``:61:`` right before it; further ``:86:`` fields after it
+(Danske Bank, Rabobank split long details so) continue it, joined by a line break; a ``:86:``
+anywhere else (statement-level information) is not a transaction's. A second ``:25:`` in a
+message is a problem and never changes the account.
 
 Years: YYMMDD is 20YY below 80 and 19YY from 80. Impossible dates (February 30) make that
 line a ``BadInput``. Bytes are decoded strictly (``mt940_details.decode``).
+
+Speed: the text is split at every tag by one regex pass, continuation lines are taken whole
+unless one of them needs the line rules, and per line only the ``:61:`` regex, a date-cache
+lookup, a ``Decimal`` and the ``BankTransaction`` itself cost anything
+(``benchmarks.bench_parsers``).
 """
 
 from __future__ import annotations
