@@ -25,11 +25,15 @@ def _tuples(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]
     return columns, [tuple(p(row[c]) if p else row[c] for c, p in pairs) for row in rows]
 
 
-def insert_values(connection: Connection, table_name: str, columns: Sequence[str], values: Sequence[tuple]) -> None:
-    """Insert tuples of driver-ready values (dates as ISO text) in the caller's transaction."""
+def insert_values(connection: Connection, table_name: str, columns: Sequence[str], values: Sequence[tuple],
+                  *, cursor=None) -> None:
+    """Insert tuples of driver-ready values (dates as ISO text) in the caller's transaction.
+
+    ``cursor``: a DB-API cursor of the connection to use (and leave open)."""
     if not values:
         return
-    cursor = connection.connection.dbapi_connection.cursor()
+    own = cursor is None
+    cursor = cursor or connection.connection.dbapi_connection.cursor()
     try:
         if connection.dialect.name == "postgresql":
             with cursor.copy(f'COPY "{table_name}" ({", ".join(columns)}) FROM STDIN') as copy:
@@ -39,7 +43,8 @@ def insert_values(connection: Connection, table_name: str, columns: Sequence[str
             cursor.executemany(f'INSERT INTO "{table_name}" ({", ".join(columns)}) '
                                f'VALUES ({", ".join("?" for _ in columns)})', values)
     finally:
-        cursor.close()
+        if own:
+            cursor.close()
 
 
 def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]],
