@@ -187,7 +187,7 @@ class _BankStage:
     """
 
     CHUNK = 10_000
-    COLUMNS = ("company_id", *BANK_COLUMNS, "source", "batch_id")
+    COLUMNS = (*BANK_COLUMNS, "company_id", "source", "batch_id")
     SAME_KEY = "b.company_id = s.company_id AND b.account_no = s.account_no AND b.txn_id = s.txn_id"
 
     def __init__(self, connection: Connection, company_id: str, source: str, batch_id: int,
@@ -198,6 +198,7 @@ class _BankStage:
         self.direct = True  # until a chunk meets a stored key
         self.staged = False
         self.postgres = connection.dialect.name == "postgresql"
+        self.constants = {"company_id": company_id, "source": source, "batch_id": batch_id}
 
     def add(self, txn: BankTransaction) -> None:
         row = bank_values(txn)
@@ -233,13 +234,12 @@ class _BankStage:
                 (chunks.c.company_id == self.company_id) & (chunks.c.digest == digest))).first():
             result.unchanged["bank_txn"] += len(batch)
             return
-        values = [(self.company_id, *row, self.source, self.batch_id) for row in batch.rows]
         changed = len(result.changed)
-        if self.direct and self._insert_new(values):
-            result.inserted["bank_txn"] += len(values)
+        if self.direct and self._insert_new(batch.rows):
+            result.inserted["bank_txn"] += len(batch)
         else:
             self.direct = False
-            self._merge_staged(values)
+            self._merge_staged(batch.rows)
         if len(result.changed) == changed:
             connection.execute(chunks.insert().values(company_id=self.company_id, digest=digest,
                                                       rows=len(batch), batch_id=self.batch_id))
@@ -252,7 +252,8 @@ class _BankStage:
         try:
             cursor.execute(savepoint)
             try:
-                insert_values(self.connection, "bank_txn", self.COLUMNS, values, cursor=cursor)
+                insert_values(self.connection, "bank_txn", BANK_COLUMNS, values, constants=self.constants,
+                              cursor=cursor)
             except integrity:
                 cursor.execute(f"ROLLBACK TO {savepoint}")
                 return False
@@ -274,7 +275,7 @@ class _BankStage:
             self.staged = True
         else:
             connection.execute(text("DELETE FROM stage_bank_txn"))
-        insert_values(connection, "stage_bank_txn", self.COLUMNS, values)
+        insert_values(connection, "stage_bank_txn", BANK_COLUMNS, values, constants=self.constants)
         for account_no, txn_id in connection.execute(text(
                 f"SELECT s.account_no, s.txn_id FROM stage_bank_txn s JOIN bank_txn b ON {same_key} "
                 f"WHERE b.content_hash <> s.content_hash ORDER BY s.account_no, s.txn_id")):

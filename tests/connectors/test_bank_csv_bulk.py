@@ -80,7 +80,7 @@ def read_bulk(path: Path, size: int) -> tuple[list[tuple], list[BadInput], int]:
     with handle:
         for item in bank_csv.batches("bank/x.csv", header, reader, size=size):
             if isinstance(item, BankBatch):
-                assert 0 < len(item) and len({(r[0], r[1]) for r in item.rows}) == len(item)
+                assert len(item) > 0 and len({(r[0], r[1]) for r in item.rows}) == len(item)
                 rows += item.rows
                 batches += 1
             else:
@@ -106,8 +106,9 @@ def test_bulk_reader_agrees_with_the_row_by_row_definition(tmp_path_factory, mon
 
 
 def clean_rows(n: int, start: int = 0) -> list[list[str]]:
-    return [["6222", f"T{i:06d}", f"2026-11-{1 + i % 28:02d}", "2026-11-01", f"{(i % 7 - 3) or 1}{i % 10}.{i % 100:02d}",
-             "CNY", "海尔智家", "6222000011112222", f"货款 {44000000 + i}"] for i in range(start, start + n)]
+    return [["6222", f"T{i:06d}", f"2026-11-{1 + i % 28:02d}", "2026-11-01",
+             f"{(i % 7 - 3) or 1}{i % 10}.{i % 100:02d}", "CNY", "海尔智家", "6222000011112222",
+             f"货款 {44000000 + i}"] for i in range(start, start + n)]
 
 
 def test_clean_chunks_are_checked_in_bulk_not_row_by_row(tmp_path, monkeypatch) -> None:
