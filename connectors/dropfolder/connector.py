@@ -160,7 +160,8 @@ class DropFolderConnector(Connector):
             header, reader, handle = open_table(path, relative, bank_csv.COLUMNS)
         except FileError as error:
             report.error = str(error)
-            yield Skipped(problem=BadInput(file=relative, row=None, field=None, message=str(error)))
+            yield Skipped(problem=BadInput(file=relative, row=None, field=None,
+                                           message=str(error).removeprefix(f"{relative}: ")))
             return
         with handle:
             for item in bank_csv.batches(relative, header, reader):
@@ -180,7 +181,8 @@ class DropFolderConnector(Connector):
             rows = read_rows(path, relative, columns)
         except FileError as error:
             report.error = str(error)
-            yield Skipped(problem=BadInput(file=relative, row=None, field=None, message=str(error)))
+            yield Skipped(problem=BadInput(file=relative, row=None, field=None,
+                                           message=str(error).removeprefix(f"{relative}: ")))
             return
         for item in parse(relative, rows):
             if isinstance(item, BadInput):
