@@ -16,7 +16,7 @@ import csv
 import re
 from collections.abc import Iterable, Iterator
 from itertools import islice, repeat
-from operator import itemgetter
+from operator import add, itemgetter
 
 from connectors.dropfolder.csvfile import parse_date, parse_decimal
 from ledger.bank_rows import BankBatch, bank_row, bank_rows, bank_values
@@ -114,7 +114,7 @@ _AMOUNTS = {places: _amount_pattern(places) for places in range(5)}
 
 
 def _bulk(columns: list[tuple[str, ...]], dates: set[str], digits: dict[str, int],
-          seen: dict[str, tuple[int, str]]) -> tuple[list[tuple], list[str]] | None:
+          seen: dict[str, str]) -> tuple[list[tuple], list[str]] | None:
     """Rows and keys of a chunk in which every row passes every check, each check run over a
     whole column at C speed; None when a row fails one (the chunk is then read row by row)."""
     account_no, txn_id, booking, value, amount, currency, counterparty, counterparty_account, remittance = (
@@ -158,7 +158,7 @@ def _line_numbers(chunk: list[list[str]], start: int, end: int) -> Iterable[int]
 
 
 def _one_by_one(name: str, width: int, pick: itemgetter, chunk: list[list[str]], lines: Iterable[int],
-                dates: set[str], digits: dict[str, int], seen: dict[str, tuple[int, str]],
+                dates: set[str], digits: dict[str, int], seen: dict[str, str],
                 rows: list[tuple]) -> Iterator[BadInput]:
     """Rows of a chunk one at a time (appended to ``rows``), each bad one yielded, named."""
     for cells, line in zip(chunk, lines):
@@ -179,12 +179,12 @@ def _one_by_one(name: str, width: int, pick: itemgetter, chunk: list[list[str]],
         key = row[0] + "\x1f" + row[1]
         first = seen.get(key)
         if first is not None:
-            if first[1] != row[-1]:
+            if first[:64] != row[-1]:
                 yield BadInput(file=name, row=line, field="txn_id",
                                message=f"transaction {row[0]}:{row[1]} appears again with different "
-                                       f"content (first on row {first[0]}); the first is kept")
+                                       f"content (first on row {first[64:]}); the first is kept")
             continue
-        seen[key] = (line, row[-1])
+        seen[key] = row[-1] + str(line)
         rows.append(row)
 
 
@@ -205,7 +205,9 @@ def batches(name: str, header: list[str], reader: Iterable[list[str]],
     width = len(header)
     indexes = [header.index(column) for column in COLUMNS]
     pick = itemgetter(*indexes)
-    seen: dict[str, tuple[int, str]] = {}  # account_no + US + txn_id -> (first row, content hash)
+    # account_no + US + txn_id -> its content hash (64 hex digits) and first row number, as one
+    # string: a million of them take less memory than tuples and leave the GC nothing to track
+    seen: dict[str, str] = {}
     dates: set[str] = set()
     digits: dict[str, int] = {}
     rows: list[tuple] = []
@@ -223,7 +225,7 @@ def batches(name: str, header: list[str], reader: Iterable[list[str]],
             bulk = _bulk([columns[i] for i in indexes], dates, digits, seen)
         if bulk is not None:
             checked, keys = bulk
-            seen.update(zip(keys, zip(range(start + 1, reader.line_num + 1), map(_last, checked))))
+            seen.update(zip(keys, map(add, map(_last, checked), map(str, range(start + 1, reader.line_num + 1)))))
             rows += checked
         else:
             end = reader.line_num - 1 if broken else reader.line_num
