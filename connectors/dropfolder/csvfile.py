@@ -106,14 +106,25 @@ def read_rows(path: Path, name: str, required: tuple[str, ...]) -> Iterator[Row]
     return _rows(reader, header, handle)
 
 
+#: The cell of a Row that could not be read: the message saying why.
+BAD = "__bad__"
+
+
 def _rows(reader, header: list[str], handle: TextIO) -> Iterator[Row]:
     width = len(header)
     with handle:
-        for cells in reader:
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:  # this row only (a cell over the size limit): read on after it
+                yield Row(reader.line_num, {BAD: f"not valid CSV: {error}"})
+                continue
             if not any(cell.strip() for cell in cells):
                 continue
             if len(cells) != width:
-                yield Row(reader.line_num, {"__width__": f"{len(cells)} cells for {width} columns"})
+                yield Row(reader.line_num, {BAD: f"wrong number of cells: {len(cells)} cells for {width} columns"})
                 continue
             yield Row(reader.line_num, {column: cell.strip() for column, cell in zip(header, cells)})
 

@@ -254,11 +254,11 @@ class _BankStage:
             try:
                 insert_values(self.connection, "bank_txn", BANK_COLUMNS, values, constants=self.constants,
                               cursor=cursor)
-            except integrity:
+            except integrity:  # any other error ends the whole transaction, as it should
                 cursor.execute(f"ROLLBACK TO {savepoint}")
-                return False
-            finally:
                 cursor.execute(f"RELEASE {savepoint}")
+                return False
+            cursor.execute(f"RELEASE {savepoint}")
         finally:
             cursor.close()
         return True

@@ -41,6 +41,9 @@ def broken(tmp_path: Path) -> Path:
     (drop / "bank" / "empty.ofx").write_text("OFXHEADER:100\ngarbage\n", encoding="utf-8")
     (drop / "sales_orders.csv").write_text("no,header\n1,2\n", encoding="utf-8")
     (drop / "deliveries.csv").write_bytes(b"")
+    (drop / "counterparties.csv").write_text(
+        "counterparty_id,role,name,tax_id,bank_account,aliases\n"
+        f"C1,customer,{'海' * 200_000},,,\nC2,supplier,立讯精密,,,\n", encoding="utf-8")
     chart = (ROOT / "config" / "example" / "chart_of_accounts.toml").as_posix()
     (tmp_path / "company.toml").write_text(f"""
 [company]
@@ -80,6 +83,7 @@ PROBLEMS = [
     "bank/empty.ofx: OFX: no OFX markup",
     "sales_orders.csv: missing column(s) order_no",
     "deliveries.csv: empty file",
+    "counterparties.csv, row 2: not valid CSV: field larger than field limit (131072)",
 ]
 
 
@@ -98,7 +102,7 @@ def test_ingest_names_every_bad_record_and_failing_source_and_stores_the_rest(br
         assert f"rejected files: {problem}" in output, problem
     assert "error: source sheet: profile 'no_such_profile': no file" in output
     assert "error: source erp:" in output and "try again later" in output
-    assert "│ files │ 1 │ 1 │" in output  # the good row is stored, the failing sources did not stop it
+    assert "│ files │ 2 │ 2 │" in output  # the good row is stored, the failing sources did not stop it
 
 
 def test_connectors_check_shows_the_problems_and_fails_clearly_on_a_broken_source(broken: Path) -> None:
@@ -107,7 +111,7 @@ def test_connectors_check_shows_the_problems_and_fails_clearly_on_a_broken_sourc
     no_traceback(files)
     assert files.exit_code == 0
     output = " ".join(files.output.split())
-    assert "dry run read 1 records, 11 problems; nothing was written" in output
+    assert "dry run read 2 records, 12 problems; nothing was written" in output
     for problem in PROBLEMS:
         assert f"problem {problem}" in output, problem
     for name, expected in (("sheet", "profile 'no_such_profile'"), ("erp", "127.0.0.1")):
