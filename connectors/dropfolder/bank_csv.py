@@ -3,11 +3,12 @@
 The same transaction arriving twice (overlapping exports) is one transaction. The same
 (account_no, txn_id) with different content is reported, and the first one is kept.
 
-``batches`` is the bulk reader for statements of millions of rows: it checks the columns of
-each row with string operations and caches (dates repeat), builds integer minor units from
-the text, and yields ``BankBatch`` rows without one object per transaction. A row that fails
-any of its checks goes through ``transaction``, the one definition of what is valid, which
-either accepts it or names the field: both readers accept and reject exactly the same rows.
+``batches`` is the bulk reader for statements of millions of rows: it checks chunks of rows
+column by column (C-level maps, sets and one regex per amount column; seen dates and
+currencies cached), builds integer minor units from the text, and yields ``BankBatch`` rows
+without one object per transaction. A chunk with a row that fails a check is read row by
+row, and a row that fails there goes through ``transaction``, the one definition of what is
+valid, which accepts it or names the field: the readers accept and reject the same rows.
 """
 
 from __future__ import annotations
@@ -199,8 +200,9 @@ def batches(name: str, header: list[str], reader: Iterable[list[str]],
     """The bulk reader: ``reader`` is a csv reader after ``header``; its ``line_num`` numbers rows.
 
     Each chunk of rows is checked column by column (``_bulk``); a chunk with a row that fails a
-    check is read row by row, so every bad row is named and the others kept. Batches hold up
-    to ``size`` rows; the bad rows found while filling one are yielded before it.
+    check is read row by row, so every bad row is named and the others kept. A batch is yielded
+    once it holds ``size`` rows or more (it fills a chunk at a time); the bad rows found while
+    filling it come before it.
     """
     width = len(header)
     indexes = [header.index(column) for column in COLUMNS]
