@@ -129,16 +129,22 @@ class ChainLink:
     score: float
 
 
+def links_touching(connection: Connection, company_id: str, doc_type: str, doc_no: str, limit: int = 50) -> list:
+    """Links from or to one document: two index lookups (an OR of both would scan the table)."""
+    table = MatchLinkRow.__table__
+    scope = table.c.company_id == company_id
+    return [*connection.execute(select(table).where(scope & (table.c.from_type == doc_type)
+                                                    & (table.c.from_no == doc_no)).limit(limit)),
+            *connection.execute(select(table).where(scope & (table.c.to_type == doc_type)
+                                                    & (table.c.to_no == doc_no)).limit(limit))]
+
+
 def chain(connection: Connection, company_id: str, doc_type: str, doc_no: str, limit: int = 40) -> list[ChainLink]:
     """Every link reachable from one document, ordered order → delivery → invoice → receipt."""
-    table = MatchLinkRow.__table__
     seen_docs, frontier, found = {(doc_type, doc_no)}, [(doc_type, doc_no)], {}
     while frontier and len(found) < limit:
         kind, number = frontier.pop()
-        rows = connection.execute(select(table).where((table.c.company_id == company_id) & or_(
-            (table.c.from_type == kind) & (table.c.from_no == number),
-            (table.c.to_type == kind) & (table.c.to_no == number))).limit(limit)).all()
-        for row in rows:
+        for row in links_touching(connection, company_id, kind, number, limit):
             found[row.id] = ChainLink(row.from_type, row.from_no, row.to_type, row.to_no, row.decision, row.score)
             for end in ((row.from_type, row.from_no), (row.to_type, row.to_no)):
                 if end not in seen_docs and row.decision not in ("rejected", "declined"):

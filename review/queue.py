@@ -18,8 +18,8 @@ from sqlalchemy import Connection, func, or_, select, update
 
 from ledger.money import Money
 from ledger.storage.review_tables import AuditEvent, ExceptionComment, PaymentBlock
-from ledger.storage.tables import BankTxnRow, DocumentRow, ExceptionDocumentRow, ExceptionItemRow, MatchLinkRow
-from review.documents import ChainLink, DocumentView, chain, load_document
+from ledger.storage.tables import BankTxnRow, DocumentRow, ExceptionDocumentRow, ExceptionItemRow
+from review.documents import ChainLink, DocumentView, chain, links_touching, load_document
 from review.settings import ReviewSettings
 
 ACTIVE = ("open", "in_review", "snoozed")
@@ -155,14 +155,8 @@ class ItemView:
 
 
 def candidates_for(connection: Connection, company_id: str, refs: list[tuple[str, str]]) -> list[Candidate]:
-    links = MatchLinkRow.__table__
-    if not refs:
-        return []
-    touching = or_(*[((links.c.from_type == t) & (links.c.from_no == n)) | ((links.c.to_type == t)
-                                                                            & (links.c.to_no == n))
-                     for t, n in refs])
-    rows = connection.execute(select(links).where((links.c.company_id == company_id) & touching)
-                              .order_by(links.c.score.desc(), links.c.id).limit(50)).all()
+    found = {row.id: row for t, n in refs for row in links_touching(connection, company_id, t, n)}
+    rows = sorted(found.values(), key=lambda r: (-r.score, r.id))[:50]
     return [Candidate(r.id, r.from_type, r.from_no, r.to_type, r.to_no, r.decision, r.score,
                       Money.from_minor(r.amount_minor, r.currency) if r.amount_minor is not None else None,
                       r.rule, r.rule_version, r.decided_by, json.loads(r.evidence or "[]")) for r in rows]

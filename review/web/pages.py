@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from ledger.exceptions import ExceptionCode
-from ledger.money import Money
+from ledger.money import Money, MoneyError
 from ledger.posting.audit import verify_audit
 from ledger.posting.book import verify_chain
 from ledger.posting.tables import VoucherLineRow, VoucherRow
@@ -35,8 +35,8 @@ def filters_from(ctx: Ctx, currency: str) -> Filters:
     q = ctx.request.query_params
     amount = q.get("min_amount", "").strip()
     try:
-        min_amount = Money(amount, currency) if amount else None
-    except (ValueError, ArithmeticError):
+        min_amount = Money.parse(amount, currency).quantize() if amount else None
+    except (MoneyError, ArithmeticError):
         raise Refused(400, f"amount {amount!r}: expected a number such as 1000") from None
     code = q.get("code", "")
     if code and code not in ExceptionCode.__members__:

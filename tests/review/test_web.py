@@ -181,6 +181,15 @@ def test_a_second_reviewer_gets_a_conflict_page_with_the_current_state(site) -> 
     assert "reviewer1" in response.text and "处理中" in response.text   # who acted, and the state now
 
 
+def test_queue_filters_through_the_page(site) -> None:
+    _engine, app = site
+    http, _ = logged_in(app, "auditor1")
+    assert http.get("/queue?min_amount=1000").text.count('class="item-link"') == 1     # only 1130.00
+    assert http.get("/queue?code=SHORT_PAYMENT&severity=medium").text.count('class="item-link"') == 1
+    assert http.get("/queue?min_amount=lots").status_code == 400
+    assert http.get("/queue?code=NOPE").status_code == 400
+
+
 def test_english_is_a_query_away_and_sticks(site) -> None:
     _engine, app = site
     http, _ = logged_in(app, "auditor1")
