@@ -48,10 +48,11 @@ def _of(documents: Sequence[BusinessDocument], cls: type) -> list:
 def run_matching(documents: Sequence[BusinessDocument], transactions: Sequence[BankTransaction],
                  counterparties: Sequence[Counterparty], as_of: date, rules: MatchingRules,
                  tolerances: Tolerances, *, rejected: Set[tuple[str, str, str, str]] = frozenset(),
-                 autonomous: Set[str] = frozenset()) -> MatchOutput:
+                 autonomous: Set[str] = frozenset(), blocked: Set[tuple[str, str]] = frozenset()) -> MatchOutput:
     """``rejected``: pairs a person ignored for good (ledger.storage.decisions), never linked again.
     ``autonomous``: counterparty ids whose suggestions people have confirmed often enough that an
-    untied suggestion for them is accepted without a person (review.learning decides who)."""
+    untied suggestion for them is accepted without a person (review.learning decides who).
+    ``blocked``: (kind, number) of invoices marked as duplicates: no payment settles them."""
     index = PartyIndex(counterparties, threshold=rules.name_threshold, margin=rules.name_margin)
     resolved = index.resolve([d.counterparty for d in documents],
                              tax_ids=[getattr(d, "counterparty_tax_id", None) for d in documents])
@@ -73,7 +74,8 @@ def run_matching(documents: Sequence[BusinessDocument], transactions: Sequence[B
         code = ExceptionCode.DELIVERED_NOT_INVOICED if side == "o2c" else ExceptionCode.RECEIVED_NOT_INVOICED
         output.exceptions += not_invoiced(_of(documents, shipment_cls), chain_results[side], as_of, tolerances, code)
 
-    invoices = _of(documents, SalesInvoice) + _of(documents, PurchaseInvoice)
+    invoices = [i for i in _of(documents, SalesInvoice) + _of(documents, PurchaseInvoice)
+                if (i.kind.value, i.number) not in blocked]
     items = [OpenItem(doc_type=i.kind.value, number=i.number, party=party[(i.kind.value, i.number)],
                       gross=i.gross_total, date=i.date, due_date=i.due_date) for i in invoices]
     accounts = {p.counterparty_id: p.bank_accounts for p in counterparties}

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Connection, func, or_, select, update
+from sqlalchemy import Connection, bindparam, func, or_, select, update
 
 from ledger.money import Money
 from ledger.storage.review_tables import AuditEvent, ExceptionComment, PaymentBlock
@@ -220,6 +220,7 @@ def enrich(connection: Connection, company_id: str, batch: int = 500) -> int:
                                            bank.c.amount_minor, bank.c.currency)
                                     .where((bank.c.company_id == company_id) & bank.c.txn_id.in_(txn_ids))):
             names[("bank_txn", f"{r.account_no}:{r.txn_id}")] = (r.counterparty, r.amount_minor, r.currency)
+        updates = []
         for item_id in ids:
             party, amount, currency = "", None, None
             for ref in refs.get(item_id, []):
@@ -229,6 +230,8 @@ def enrich(connection: Connection, company_id: str, batch: int = 500) -> int:
                     (known[1], known[2]) if known else (None, None))
                 if minor is not None and code and (amount is None or abs(minor) > amount):
                     amount, currency = abs(minor), code
-            connection.execute(update(ITEMS).where(ITEMS.c.id == item_id).values(
-                counterparty=party, amount_minor=amount, currency=currency))
+            updates.append({"item": item_id, "b_party": party[:256], "b_amount": amount, "b_currency": currency})
+        connection.execute(update(ITEMS).where(ITEMS.c.id == bindparam("item")).values(
+            counterparty=bindparam("b_party"), amount_minor=bindparam("b_amount"), currency=bindparam("b_currency")),
+            updates)
         done += len(ids)

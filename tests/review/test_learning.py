@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.cli_review import books_for
-from ledger.storage.decisions import rejected_pairs
+from ledger.storage.decisions import blocked_documents, rejected_pairs
 from ledger.storage.engine import make_engine
 from ledger.storage.read import load_bank_transactions, load_counterparties, load_documents
 from ledger.storage.review_tables import NightlyMetric, PartyAutonomy
@@ -48,7 +48,7 @@ def suggestions(engine) -> list:
         return connection.execute(select(links).where(links.c.to_no == TIED).order_by(links.c.from_no)).all()
 
 
-def rematch(engine, autonomous=frozenset()):
+def rematch(engine, autonomous=frozenset(), blocked=frozenset()):
     from ledger.settings import load_company
 
     tolerances = load_company(EXAMPLE_CONFIG).tolerances
@@ -57,7 +57,7 @@ def rematch(engine, autonomous=frozenset()):
         return run_matching(load_documents(connection, BOOKS.company_id),
                             load_bank_transactions(connection, BOOKS.company_id),
                             load_counterparties(connection, BOOKS.company_id), date(2026, 11, 30), load_rules(),
-                            tolerances, rejected=rejected, autonomous=autonomous)
+                            tolerances, rejected=rejected, autonomous=autonomous, blocked=blocked)
 
 
 def test_the_nightly_run_fills_the_queue_columns_and_the_nightly_figures(synced) -> None:
@@ -126,3 +126,19 @@ def test_earned_autonomy_needs_enough_confirmations_a_high_ratio_and_no_recent_d
         assert autonomous_parties(connection, BOOKS.company_id, rules) == {"C001"}
         record_decision(connection, BOOKS.company_id, "C001", accepted=False)       # a decline demotes it
         assert autonomous_parties(connection, BOOKS.company_id, rules) == frozenset()
+
+
+def test_a_document_marked_duplicate_is_paid_by_nothing(synced) -> None:
+    engine, _db = synced
+    items = ExceptionItemRow.__table__
+    with engine.connect() as connection:
+        item = connection.execute(select(items).where(items.c.code == "DUPLICATE_INVOICE")).one()
+    paid = [link for link in rematch(engine).links if link.to_type == "bank_txn"
+            and link.from_type == "purchase_invoice" and link.decision is Decision.AUTO]
+    first = next(link.from_no for link in paid if link.from_no in ("26310500000000000085", "26310500000000000086"))
+    actions.mark_duplicate(engine, BOOKS, item.id, item.version, Actor("reviewer1", "reviewer"), "purchase_invoice",
+                           first, "the supplier sent it twice")
+    with engine.connect() as connection:
+        blocked = blocked_documents(connection, BOOKS.company_id)
+    assert blocked == {("purchase_invoice", first)}
+    assert not [link for link in rematch(engine, blocked=blocked).links if link.from_no == first]
