@@ -79,7 +79,8 @@ def load_document(connection: Connection, company_id: str, doc_type: str, doc_no
 
 
 def search_documents(connection: Connection, company_id: str, text: str, limit: int = 20) -> list[DocumentView]:
-    """Documents whose number starts with, or whose counterparty contains, ``text``."""
+    """Documents whose number starts with, or whose counterparty contains, ``text``; bank
+    transactions whose id starts with it or whose payer or remittance contains it."""
     text = text.strip()
     if not text:
         return []
@@ -89,7 +90,14 @@ def search_documents(connection: Connection, company_id: str, text: str, limit: 
         (table.c.company_id == company_id) & or_(table.c.doc_no.like(f"{pattern}%", escape="\\"),
                                                  table.c.counterparty.like(f"%{pattern}%", escape="\\")))
         .order_by(table.c.doc_date.desc(), table.c.id.desc()).limit(limit)).all()
-    return [load_document(connection, company_id, kind, number) for kind, number in rows]
+    bank = BankTxnRow.__table__
+    txns = connection.execute(select(bank.c.account_no, bank.c.txn_id).where(
+        (bank.c.company_id == company_id) & or_(bank.c.txn_id.like(f"{pattern}%", escape="\\"),
+                                                bank.c.counterparty.like(f"%{pattern}%", escape="\\"),
+                                                bank.c.remittance.like(f"%{pattern}%", escape="\\")))
+        .order_by(bank.c.booking_date.desc(), bank.c.id.desc()).limit(limit)).all()
+    return [*(load_document(connection, company_id, kind, number) for kind, number in rows),
+            *(load_document(connection, company_id, "bank_txn", f"{account}:{txn}") for account, txn in txns)]
 
 
 @dataclass(frozen=True, slots=True)

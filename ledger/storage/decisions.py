@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, select
 
 from ledger.storage.review_tables import PaymentBlock, RejectedPair
+from ledger.storage.tables import MatchLinkRow
 
 PairKey = tuple[str, str, str, str]
 
@@ -28,3 +29,12 @@ def blocked_documents(connection: Connection, company_id: str) -> frozenset[tupl
     table = PaymentBlock.__table__
     return frozenset(tuple(row) for row in connection.execute(
         select(table.c.doc_type, table.c.doc_no).where(table.c.company_id == company_id)))
+
+
+def settled_by_people(connection: Connection, company_id: str) -> frozenset[str]:
+    """Bank transactions a person linked (accepted, chose, linked by hand, allocated): the matcher
+    leaves them alone, so a later run neither re-suggests them nor settles them a second time."""
+    table = MatchLinkRow.__table__
+    return frozenset(connection.execute(select(table.c.to_no).where(
+        (table.c.company_id == company_id) & (table.c.to_type == "bank_txn")
+        & (table.c.decision == "accepted"))).scalars())

@@ -142,3 +142,22 @@ def test_a_document_marked_duplicate_is_paid_by_nothing(synced) -> None:
         blocked = blocked_documents(connection, BOOKS.company_id)
     assert blocked == {("purchase_invoice", first)}
     assert not [link for link in rematch(engine, blocked=blocked).links if link.from_no == first]
+
+
+def test_a_transaction_a_person_settled_is_left_alone_by_later_runs(synced) -> None:
+    engine, db = synced
+    links = MatchLinkRow.__table__
+    contoso = "31050161373600005678:T2026110200041"          # three invoices tied for it
+    items = ExceptionItemRow.__table__
+    with engine.connect() as connection:
+        item = connection.execute(select(items).where(items.c.code == "LOW_CONFIDENCE_MATCH")
+                                  .where(items.c.detail.like(f"%{contoso}")).limit(1)).one()
+        chosen = connection.execute(select(links.c.id).where((links.c.to_no == contoso)
+                                                             & (links.c.decision == "suggested")).limit(1)).scalar()
+    actions.accept(engine, BOOKS, item.id, item.version, Actor("reviewer1", "reviewer"), chosen)
+    assert runner.invoke(app, ["sync", "--config", str(EXAMPLE_CONFIG), "--db", db]).exit_code == 0
+    with engine.connect() as connection:
+        decisions = sorted(connection.execute(select(links.c.decision).where(links.c.to_no == contoso)).scalars())
+        reraised = connection.execute(select(items.c.times_seen).where(items.c.id == item.id)).scalar_one()
+    assert decisions == ["accepted", "declined", "declined"]
+    assert reraised == 1                   # the matcher no longer looks at the transaction

@@ -254,3 +254,13 @@ def test_every_message_exists_in_both_languages() -> None:
     from review.i18n import MESSAGES
 
     assert set(MESSAGES["zh"]) == set(MESSAGES["en"])
+
+
+def test_the_item_page_searches_documents_and_bank_transactions_to_link(site) -> None:
+    engine, app = site
+    http, _ = logged_in(app, "reviewer1")
+    number = item_id(engine, "DUPLICATE_INVOICE")
+    page = http.get(f"/items/{number}", params={"q": "T1"}).text
+    assert "bank_txn 31050161373600001234:T1" in page and f'action="/items/{number}/link"' in page
+    assert "sales_invoice INV-1" in http.get(f"/items/{number}", params={"q": "INV-1"}).text
+    assert "海尔智家股份有限公司" in http.get(f"/items/{number}", params={"q": "海尔"}).text
