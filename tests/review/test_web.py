@@ -188,6 +188,7 @@ def test_queue_filters_through_the_page(site) -> None:
     assert http.get("/queue?code=SHORT_PAYMENT&severity=medium").text.count('class="item-link"') == 1
     assert http.get("/queue?min_amount=lots").status_code == 400
     assert http.get("/queue?code=NOPE").status_code == 400
+    assert http.get("/queue?status=gone").status_code == 400
 
 
 def test_english_is_a_query_away_and_sticks(site) -> None:
@@ -248,6 +249,8 @@ def test_nobody_approves_what_they_prepared(site) -> None:
     response = approver.post(f"/vouchers/{voucher}/approve", data={"csrf_token": csrf_approver})
     assert response.status_code == 303, response.text
     assert "posted" in approver.get(f"/vouchers/{voucher}").text
+    assert f'href="/vouchers/{voucher}"' in approver.get("/vouchers?state=posted").text
+    assert f'href="/vouchers/{voucher}"' not in approver.get("/vouchers").text      # drafts only
 
 
 def test_every_message_exists_in_both_languages() -> None:
