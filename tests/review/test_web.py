@@ -248,7 +248,8 @@ def test_nobody_approves_what_they_prepared(site) -> None:
     approver, csrf_approver = logged_in(app, "approver1")
     response = approver.post(f"/vouchers/{voucher}/approve", data={"csrf_token": csrf_approver})
     assert response.status_code == 303, response.text
-    assert "posted" in approver.get(f"/vouchers/{voucher}").text
+    posted = approver.get(f"/vouchers/{voucher}").text
+    assert "已记账" in posted and "转-" in posted and 'id="approve"' not in posted
     assert f'href="/vouchers/{voucher}"' in approver.get("/vouchers?state=posted").text
     assert f'href="/vouchers/{voucher}"' not in approver.get("/vouchers").text      # drafts only
 
