@@ -48,7 +48,7 @@ def suggestions(engine) -> list:
         return connection.execute(select(links).where(links.c.to_no == TIED).order_by(links.c.from_no)).all()
 
 
-def rematch(engine, autonomous=frozenset(), blocked=frozenset()):
+def rematch(engine, autonomous=frozenset(), blocked=frozenset(), applied=None):
     from ledger.settings import load_company
 
     tolerances = load_company(EXAMPLE_CONFIG).tolerances
@@ -57,7 +57,8 @@ def rematch(engine, autonomous=frozenset(), blocked=frozenset()):
         return run_matching(load_documents(connection, BOOKS.company_id),
                             load_bank_transactions(connection, BOOKS.company_id),
                             load_counterparties(connection, BOOKS.company_id), date(2026, 11, 30), load_rules(),
-                            tolerances, rejected=rejected, autonomous=autonomous, blocked=blocked)
+                            tolerances, rejected=rejected, autonomous=autonomous, blocked=blocked,
+                            applied=applied)
 
 
 def test_the_nightly_run_fills_the_queue_columns_and_the_nightly_figures(synced) -> None:
@@ -161,3 +162,18 @@ def test_a_transaction_a_person_settled_is_left_alone_by_later_runs(synced) -> N
         reraised = connection.execute(select(items.c.times_seen).where(items.c.id == item.id)).scalar_one()
     assert decisions == ["accepted", "declined", "declined"]
     assert reraised == 1                   # the matcher no longer looks at the transaction
+
+
+def test_an_invoice_a_person_settled_by_hand_is_not_paid_again(synced) -> None:
+    engine, _db = synced
+    paid = next(link for link in rematch(engine).links if link.from_no == "26310500000000000085"
+                and link.to_type == "bank_txn")
+    assert paid.decision is Decision.AUTO
+    with engine.connect() as connection:
+        invoice = next(d for d in load_documents(connection, BOOKS.company_id) if d.number == paid.from_no)
+    output = rematch(engine, applied={("purchase_invoice", paid.from_no): (invoice.gross_total, ("ACC:BYHAND",))})
+    assert not [link for link in output.links if link.from_no == paid.from_no and link.to_no == paid.to_no
+                and link.decision is Decision.AUTO]
+    duplicate = [item for item in output.exceptions if item.code.value == "DUPLICATE_PAYMENT"
+                 and any(ref.doc_no == paid.to_no for ref in item.documents)]
+    assert duplicate and any(ref.doc_no == "ACC:BYHAND" for ref in duplicate[0].documents)
