@@ -41,6 +41,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "subject": "对象", "version": "版本", "sku": "物料", "qty": "数量", "price": "单价", "net": "金额",
         "tax": "税额", "dims": "辅助核算", "reviewed_posted": "审核 / 记账", "draft": "草稿",
         "reviewed": "已审核", "posted": "已记账",
+        "conflict_detail": "此项已被 {who} 抢先处理（现为{status}，版本 {version}），您的操作没有执行。"
+                           "请重新查看后再决定是否重做。",
     },
     "en": {
         "app": "yecai review", "queue": "Queue", "dashboard": "Dashboard", "autonomy": "Autonomy", "audit": "Audit log",
@@ -75,6 +77,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "rejected": "Rejected", "subject": "Subject", "version": "Version", "sku": "SKU", "qty": "Qty",
         "price": "Price", "net": "Net", "tax": "Tax", "dims": "Dimensions", "reviewed_posted": "Reviewed / posted",
         "draft": "Draft", "reviewed": "Reviewed", "posted": "Posted",
+        "conflict_detail": "{who} changed this item first (it is now {status}, version {version}); your action "
+                           "was not applied. Look at it again and redo it if it still applies.",
     },
 }
 
