@@ -121,15 +121,11 @@ def list_items(connection: Connection, company_id: str, filters: Filters, settin
     return Page(items, next_after, min(total, COUNT_CAP), total > COUNT_CAP)
 
 
-@dataclass(slots=True)
-class Candidate:
+@dataclass(frozen=True, slots=True)
+class Candidate(ChainLink):
+    """A link the item's documents take part in, with the evidence behind its score."""
+
     id: int
-    from_type: str
-    from_no: str
-    to_type: str
-    to_no: str
-    decision: str
-    score: float
     amount: Money | None
     rule: str
     rule_version: str
@@ -157,9 +153,10 @@ class ItemView:
 def candidates_for(connection: Connection, company_id: str, refs: list[tuple[str, str]]) -> list[Candidate]:
     found = {row.id: row for t, n in refs for row in links_touching(connection, company_id, t, n)}
     rows = sorted(found.values(), key=lambda r: (-r.score, r.id))[:50]
-    return [Candidate(r.id, r.from_type, r.from_no, r.to_type, r.to_no, r.decision, r.score,
-                      Money.from_minor(r.amount_minor, r.currency) if r.amount_minor is not None else None,
-                      r.rule, r.rule_version, r.decided_by, json.loads(r.evidence or "[]")) for r in rows]
+    return [Candidate(r.from_type, r.from_no, r.to_type, r.to_no, r.decision, r.score, id=r.id,
+                      amount=Money.from_minor(r.amount_minor, r.currency) if r.amount_minor is not None else None,
+                      rule=r.rule, rule_version=r.rule_version, decided_by=r.decided_by,
+                      evidence=json.loads(r.evidence or "[]")) for r in rows]
 
 
 def get_item(connection: Connection, company_id: str, item_id: int, settings: ReviewSettings) -> ItemView | None:
