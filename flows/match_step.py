@@ -7,7 +7,6 @@ built from the templates and returned (their gapless storage comes with the vouc
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from ledger.storage.exception_store import raise_exceptions
 from ledger.storage.links import save_links
 from ledger.storage.read import load_bank_transactions, load_counterparties, load_documents
 from matching.engine import MatchOutput, run_matching
-from matching.model import Link
+from matching.model import Link, evidence_json
 from matching.rules import MatchingRules
 
 
@@ -49,8 +48,7 @@ def link_row(link: Link) -> dict:
             "amount_minor": link.amount.to_minor() if link.amount else None,
             "currency": link.amount.currency if link.amount else None, "rule": link.evidence.rule,
             "rule_version": link.evidence.rule_version, "decided_by": link.evidence.decided_by,
-            "evidence": json.dumps([{"name": c.name, "level": c.level, "score": c.score, "detail": c.detail}
-                                    for c in link.evidence.comparisons], ensure_ascii=False)}
+            "evidence": evidence_json((c.name, c.level, c.score, c.detail) for c in link.evidence.comparisons)}
 
 
 def match_company(engine: Engine, company_id: str, *, chart: ChartOfAccounts, templates: PostingTemplates,

@@ -20,12 +20,20 @@ from ledger.documents import (
     SalesInvoice,
     SalesOrder,
 )
-from ledger.exceptions import DocumentRef, ExceptionCode, ExceptionItem
+from ledger.exceptions import ExceptionCode, ExceptionItem
 from ledger.money import Money
 from ledger.settings import Tolerances
 from matching.cash import CashMatcher, OpenItem
 from matching.chains import ChainBuilder, ChainResult
-from matching.findings import duplicate_invoices, not_invoiced, overdue, three_way
+from matching.findings import (
+    duplicate_invoices,
+    low_confidence,
+    not_invoiced,
+    overdue,
+    three_way,
+    unknown_counterparty,
+    unmatched_bank_txn,
+)
 from matching.model import Decision, Link
 from matching.parties import PartyIndex
 from matching.rules import MatchingRules
@@ -85,24 +93,14 @@ def run_matching(documents: Sequence[BusinessDocument], transactions: Sequence[B
     linked = {link.to_no for link in cash.links}
     auto_linked = {link.to_no for link in cash.links if link.decision is Decision.AUTO}
     for txn, resolution in zip(transactions, payer):
-        document = DocumentRef(doc_type="bank_txn", doc_no=txn.number, amount=txn.amount)
         if txn.number not in linked:
-            output.exceptions.append(ExceptionItem(code=ExceptionCode.UNMATCHED_BANK_TXN, documents=(document,),
-                                                   message=f"{txn.number} {txn.amount} from {txn.counterparty or '?'}"
-                                                           f" ({txn.remittance}) settles no document"))
+            output.exceptions.append(unmatched_bank_txn(txn.number, txn.amount, txn.counterparty, txn.remittance))
         if resolution.counterparty_id is None and txn.counterparty and txn.number not in auto_linked:
-            output.exceptions.append(ExceptionItem(
-                code=ExceptionCode.UNKNOWN_COUNTERPARTY, documents=(document,),
-                message=f"{txn.counterparty!r} matches no known party (closest: {resolution.matched or 'none'}, "
-                        f"{resolution.score:.2f})"))
-    for link in output.links:
-        if link.decision is Decision.SUGGESTED:
-            output.exceptions.append(ExceptionItem(
-                code=ExceptionCode.LOW_CONFIDENCE_MATCH, detail=f"{link.from_no}->{link.to_no}",
-                documents=(DocumentRef(doc_type=link.from_type, doc_no=link.from_no),
-                           DocumentRef(doc_type=link.to_type, doc_no=link.to_no, amount=link.amount)),
-                message=f"suggested {link.from_type} {link.from_no} → {link.to_type} {link.to_no} "
-                        f"(score {link.score:.2f}, rule {link.evidence.rule}) waits for a person"))
+            output.exceptions.append(unknown_counterparty(txn.number, txn.amount, txn.counterparty,
+                                                          resolution.matched, resolution.score))
+    output.exceptions += [low_confidence(link.from_type, link.from_no, link.to_type, link.to_no, link.amount,
+                                         link.score, link.evidence.rule)
+                          for link in output.links if link.decision is Decision.SUGGESTED]
     unique = {item.fingerprint: item for item in output.exceptions}
     output.exceptions = list(unique.values())
     return output

@@ -7,6 +7,8 @@ dictionary; the rest is scored in one vectorised rapidfuzz ``cdist`` over unique
 
     >>> normalise("深圳市騰訊計算機系統有限公司")
     '腾讯计算机系统'
+    >>> normalise("青岛海尔智家股份有限公")        # cut short by the bank
+    '海尔智家'
     >>> normalise("CONTOSO ELECTRONICS PTE. LTD.")
     'contosoelectronics'
 """
@@ -32,6 +34,9 @@ LEGAL_FORMS_EN = ("co", "ltd", "limited", "llc", "inc", "incorporated", "gmbh", 
                   "corporation", "company", "group", "branch", "the", "and", "sa", "bv", "kk", "singapore")
 _BRACKETS = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]")
 _ZH_FORMS = re.compile("(?:" + "|".join(LEGAL_FORMS_ZH) + ")$")
+# A legal form the bank cut short (35 characters, or a field shorter still): 股份有限公, 有限责…
+_ZH_CUT_FORMS = re.compile("(?:" + "|".join(sorted({form[:n] for form in LEGAL_FORMS_ZH for n in range(2, len(form))},
+                                                    key=len, reverse=True)) + ")$")
 _EN_WORD = re.compile(r"[a-z0-9]+")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -42,6 +47,9 @@ def normalise(name: str) -> str:
     text = _BRACKETS.sub("", text)  # (上海), (成都分公司): places and branches in brackets
     if re.search(r"[\u4e00-\u9fff]", text):
         text = re.sub(r"[\s\W_]+", "", text)
+        if not _ZH_FORMS.search(text):
+            cut = _ZH_CUT_FORMS.sub("", text)
+            text = cut if len(cut) >= 2 else text
         for _ in range(3):  # 集团有限公司 → 集团 → …
             stripped = _ZH_FORMS.sub("", text)
             if stripped == text or len(stripped) < 2:

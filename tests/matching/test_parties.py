@@ -50,7 +50,8 @@ PARTIES = [
     ("whatever", {"accounts": ["622200001111"]}, "C1", "bank_account"),
     ("海尔智家股份有限公司", {"tax_ids": [None]}, None, "ambiguous"),  # same core name as C2: never guessed
     ("JINGDONG CENTURY", {}, "C3", "exact"),                      # alias from master data
-    ("北京京东世纪贸易有限公", {}, "C3", "fuzzy"),                   # cut short by the bank
+    ("北京京东世纪贸易有限公", {}, "C3", "exact"),                   # the legal form cut short by the bank
+    ("北京京东世纪贸易有限公司北京分", {}, "C3", "fuzzy"),           # cut at 35 characters mid-branch
     ("Jenkins Group", {}, "C4", "exact"),                          # the legal form tells two parties apart
     ("Jenkns LLC", {}, "C5", "fuzzy"),
     ("京东世纪", {}, "C3", "short_name"),

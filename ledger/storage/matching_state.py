@@ -1,0 +1,268 @@
+"""What the matcher keeps between runs, and the ledger of reviewers' decisions it honours.
+
+- ``open_item``: invoices with money open, the nightly working set (loaded as columns);
+- ``party_name``: each name seen and the party it resolved to (the resolution cache);
+- ``counterparty_alias`` rows with source 'reviewer': names a reviewer tied to a party;
+- ``rejected_pair``: links a reviewer rejected, never proposed again;
+- ``match_cursor``: the last stored row each kind of run has worked through.
+
+The review queue writes decisions with ``add_alias``, ``decide_name`` and ``reject_pair``;
+the matcher reads them with ``load_counterparties``, ``load_name_cache`` and
+``load_rejected_pairs``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Connection, delete, func, select, text, update
+
+from ledger.storage.bulk import insert_rows, insert_values
+from ledger.storage.tables import (
+    CounterpartyAlias,
+    CounterpartyBankAccount,
+    CounterpartyRow,
+    DocumentRow,
+    MatchCursor,
+    OpenItemRow,
+    PartyNameRow,
+    RejectedPairRow,
+)
+
+INVOICE_KINDS = ("sales_invoice", "purchase_invoice")
+AGENT = "yecai"
+
+
+# --- reviewers' decisions ------------------------------------------------------------------
+def _party_row_id(connection: Connection, company_id: str, counterparty_id: str) -> int:
+    table = CounterpartyRow.__table__
+    row_id = connection.execute(select(table.c.id).where(
+        (table.c.company_id == company_id) & (table.c.external_id == counterparty_id))).scalar()
+    if row_id is None:
+        raise LookupError(f"company {company_id} has no counterparty {counterparty_id!r}")
+    return row_id
+
+
+def add_alias(connection: Connection, company_id: str, counterparty_id: str, alias: str, decided_by: str) -> bool:
+    """Record that ``alias`` names ``counterparty_id`` (a reviewer's decision); False if already known."""
+    party = _party_row_id(connection, company_id, counterparty_id)
+    table = CounterpartyAlias.__table__
+    if connection.execute(select(table.c.id).where((table.c.counterparty_id == party)
+                                                   & (table.c.alias == alias))).first():
+        return False
+    connection.execute(table.insert().values(counterparty_id=party, alias=alias, source="reviewer"))
+    decide_name(connection, company_id, alias, counterparty_id, decided_by)
+    return True
+
+
+def decide_name(connection: Connection, company_id: str, name: str, counterparty_id: str | None,
+                decided_by: str) -> None:
+    """A reviewer's answer to "who is this name?" (None: nobody we know); it outlives master data changes."""
+    party = _party_row_id(connection, company_id, counterparty_id) if counterparty_id else None
+    table = PartyNameRow.__table__
+    connection.execute(delete(table).where((table.c.company_id == company_id) & (table.c.name == name)))
+    connection.execute(table.insert().values(
+        company_id=company_id, name=name, name_key="", party_id=party, level="reviewer" if party else "none",
+        score=1.0 if party else 0.0, matched=counterparty_id or "", master_version="", decided_by=decided_by,
+        decided_at=datetime.now(UTC)))
+
+
+def reject_pair(connection: Connection, company_id: str, link: tuple[str, str, str, str], rejected_by: str,
+                reason: str = "") -> None:
+    """Reject the link (from_type, from_no, to_type, to_no): the stored link goes, and it never returns."""
+    from ledger.storage.tables import MatchLinkRow
+
+    from_type, from_no, to_type, to_no = link
+    table = RejectedPairRow.__table__
+    exists = connection.execute(select(table.c.id).where(
+        (table.c.company_id == company_id) & (table.c.from_type == from_type) & (table.c.from_no == from_no)
+        & (table.c.to_type == to_type) & (table.c.to_no == to_no))).first()
+    if not exists:
+        connection.execute(table.insert().values(company_id=company_id, from_type=from_type, from_no=from_no,
+                                                 to_type=to_type, to_no=to_no, rejected_by=rejected_by,
+                                                 reason=reason, rejected_at=datetime.now(UTC)))
+    links = MatchLinkRow.__table__
+    connection.execute(delete(links).where(
+        (links.c.company_id == company_id) & (links.c.from_type == from_type) & (links.c.from_no == from_no)
+        & (links.c.to_type == to_type) & (links.c.to_no == to_no)))
+
+
+def load_rejected_pairs(connection: Connection, company_id: str) -> frozenset[tuple[str, str, str, str]]:
+    table = RejectedPairRow.__table__
+    return frozenset(tuple(row) for row in connection.execute(
+        select(table.c.from_type, table.c.from_no, table.c.to_type, table.c.to_no)
+        .where(table.c.company_id == company_id)))
+
+
+# --- the resolution cache ------------------------------------------------------------------
+def master_version(connection: Connection, company_id: str, rules_version: str) -> str:
+    """Changes whenever master data (parties, aliases, accounts) or the rules change."""
+    parts = [rules_version]
+    parties = CounterpartyRow.__table__
+    ids = select(parties.c.id).where(parties.c.company_id == company_id).scalar_subquery()
+    for table, key in ((parties, parties.c.company_id == company_id),
+                       (CounterpartyAlias.__table__, CounterpartyAlias.__table__.c.counterparty_id.in_(ids)),
+                       (CounterpartyBankAccount.__table__,
+                        CounterpartyBankAccount.__table__.c.counterparty_id.in_(ids))):
+        count, top = connection.execute(select(func.count(), func.max(table.c.id)).where(key)).one()
+        parts.append(f"{table.name}:{count}:{top}")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class CachedName:
+    party: str | None       # counterparty external id
+    level: str
+    score: float
+    matched: str
+
+
+def load_name_cache(connection: Connection, company_id: str, version: str) -> dict[str, CachedName]:
+    """Decisions still valid: automatic ones made against this master data, and every reviewer's."""
+    names, parties = PartyNameRow.__table__, CounterpartyRow.__table__
+    rows = connection.execute(
+        select(names.c.name, parties.c.external_id, names.c.level, names.c.score, names.c.matched)
+        .select_from(names.outerjoin(parties, names.c.party_id == parties.c.id))
+        .where((names.c.company_id == company_id)
+               & ((names.c.master_version == version) | (names.c.decided_by != AGENT))))
+    return {name: CachedName(party, level, score, matched) for name, party, level, score, matched in rows}
+
+
+def save_name_cache(connection: Connection, company_id: str, version: str,
+                    decided: dict[str, tuple[str, CachedName]]) -> int:
+    """Store new automatic decisions (name → (normalised key, decision)); stale automatic ones go."""
+    names, parties = PartyNameRow.__table__, CounterpartyRow.__table__
+    connection.execute(delete(names).where((names.c.company_id == company_id) & (names.c.decided_by == AGENT)
+                                           & (names.c.master_version != version)))
+    if not decided:
+        return 0
+    row_of = dict(connection.execute(select(parties.c.external_id, parties.c.id)
+                                     .where(parties.c.company_id == company_id)).all())
+    known = set(connection.execute(select(names.c.name).where(names.c.company_id == company_id)).scalars())
+    now = datetime.now(UTC)
+    rows = [{"company_id": company_id, "name": name, "name_key": key, "party_id": row_of.get(d.party),
+             "level": d.level, "score": d.score, "matched": d.matched, "master_version": version,
+             "decided_by": AGENT, "decided_at": now}
+            for name, (key, d) in decided.items() if name not in known]
+    insert_rows(connection, names, rows)
+    return len(rows)
+
+
+# --- cursors -------------------------------------------------------------------------------
+def get_cursor(connection: Connection, company_id: str, name: str) -> int:
+    table = MatchCursor.__table__
+    return connection.execute(select(table.c.position).where(
+        (table.c.company_id == company_id) & (table.c.name == name))).scalar() or 0
+
+
+def set_cursor(connection: Connection, company_id: str, name: str, position: int) -> None:
+    table = MatchCursor.__table__
+    done = connection.execute(update(table).where((table.c.company_id == company_id) & (table.c.name == name))
+                              .values(position=position))
+    if not done.rowcount:
+        connection.execute(table.insert().values(company_id=company_id, name=name, position=position))
+
+
+# --- open items ----------------------------------------------------------------------------
+def refresh_open_items(connection: Connection, company_id: str,
+                       resolve: Callable[[list[str], list[str | None]], list[str | None]]) -> int:
+    """Add the invoices stored since the last refresh to ``open_item``; ``resolve`` maps
+    (names, tax ids) to counterparty ids. Returns how many were added."""
+    documents, parties = DocumentRow.__table__, CounterpartyRow.__table__
+    since = get_cursor(connection, company_id, "invoice")
+    rows = connection.execute(
+        select(documents.c.id, documents.c.kind, documents.c.doc_no, documents.c.counterparty,
+               documents.c.counterparty_tax_id, documents.c.currency, documents.c.net_minor, documents.c.tax_minor,
+               documents.c.doc_date, documents.c.due_date)
+        .where((documents.c.company_id == company_id) & documents.c.kind.in_(INVOICE_KINDS)
+               & (documents.c.id > since)).order_by(documents.c.id)).all()
+    if not rows:
+        return 0
+    party_ids = resolve([r.counterparty for r in rows], [r.counterparty_tax_id for r in rows])
+    row_of = dict(connection.execute(select(parties.c.external_id, parties.c.id)
+                                     .where(parties.c.company_id == company_id)).all())
+    columns = ("company_id", "document_id", "doc_type", "doc_no", "party_id", "currency", "gross_minor",
+               "open_minor", "doc_date", "due_date")
+    values = [(company_id, r.id, r.kind, r.doc_no, row_of.get(p) if p else None, r.currency,
+               (r.net_minor or 0) + (r.tax_minor or 0), (r.net_minor or 0) + (r.tax_minor or 0),
+               r.doc_date.isoformat(), r.due_date.isoformat() if r.due_date else None)
+              for r, p in zip(rows, party_ids)]
+    insert_values(connection, OpenItemRow.__table__.name, columns, values)
+    set_cursor(connection, company_id, "invoice", rows[-1].id)
+    return len(values)
+
+
+@dataclass(slots=True)
+class OpenItemColumns:
+    row_id: list[int]
+    doc_type: list[str]
+    doc_no: list[str]
+    party: list[str | None]     # counterparty external id
+    currency: list[str]
+    open_minor: list[int]
+    day: list[int]              # doc_date ordinal
+
+
+def _ordinal(value) -> int:
+    return (value if isinstance(value, date) else date.fromisoformat(value)).toordinal()
+
+
+def load_open_items(connection: Connection, company_id: str) -> OpenItemColumns:
+    """Only the open invoices and only the columns matching needs, read as columns."""
+    # textual SQL: no per-value type processing (dates arrive as ISO text on SQLite)
+    rows = connection.execute(text(
+        "SELECT o.id, o.doc_type, o.doc_no, p.external_id, o.currency, o.open_minor, o.doc_date FROM open_item o "
+        "LEFT JOIN counterparty p ON p.id = o.party_id WHERE o.company_id = :company AND o.open_minor > 0 "
+        "ORDER BY o.id"), {"company": company_id}).all()
+    columns = list(zip(*rows)) if rows else [[] for _ in range(7)]
+    ordinals: dict = {}
+    days = [ordinals.get(d) or ordinals.setdefault(d, _ordinal(d)) for d in columns[6]]
+    return OpenItemColumns(list(columns[0]), list(columns[1]), list(columns[2]), list(columns[3]),
+                           list(columns[4]), list(columns[5]), days)
+
+
+def apply_settlement(connection: Connection, row_ids: Sequence[int], before: Sequence[int],
+                     after: Sequence[int]) -> tuple[int, int]:
+    """Write the open amounts a run changed: settled items leave ``open_item``; (reduced, closed)."""
+    table = OpenItemRow.__table__
+    closed = [(row_id,) for row_id, old, new in zip(row_ids, before, after) if new != old and new <= 0]
+    reduced = [(new, row_id) for row_id, old, new in zip(row_ids, before, after) if new != old and new > 0]
+    cursor = connection.connection.dbapi_connection.cursor()
+    mark = "%s" if connection.dialect.name == "postgresql" else "?"
+    try:
+        if closed:
+            cursor.executemany(f"DELETE FROM {table.name} WHERE id = {mark}", closed)
+        if reduced:
+            cursor.executemany(f"UPDATE {table.name} SET open_minor = {mark} WHERE id = {mark}", reduced)
+    finally:
+        cursor.close()
+    return len(reduced), len(closed)
+
+
+@dataclass(slots=True)
+class BankColumns:
+    row_id: list[int]
+    account_no: list[str]
+    txn_id: list[str]
+    day: list[int]
+    amount_minor: list[int]
+    currency: list[str]
+    counterparty: list[str]
+    counterparty_account: list[str]
+    remittance: list[str]
+
+
+def load_new_transactions(connection: Connection, company_id: str) -> BankColumns:
+    """Bank transactions stored since the bank cursor, as columns, in booking order."""
+    since = get_cursor(connection, company_id, "bank_txn")
+    rows = connection.execute(text(
+        "SELECT id, account_no, txn_id, booking_date, amount_minor, currency, counterparty, counterparty_account, "
+        "remittance FROM bank_txn WHERE company_id = :company AND id > :since "
+        "ORDER BY booking_date, account_no, txn_id"), {"company": company_id, "since": since}).all()
+    columns = list(zip(*rows)) if rows else [[] for _ in range(9)]
+    ordinals: dict = {}
+    days = [ordinals.get(d) or ordinals.setdefault(d, _ordinal(d)) for d in columns[3]]
+    return BankColumns(list(columns[0]), list(columns[1]), list(columns[2]), days, *map(list, columns[4:]))

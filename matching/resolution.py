@@ -1,0 +1,66 @@
+"""Counterparty resolution with a memory: each distinct name is resolved once, ever.
+
+Tax ids and bank accounts answer first (dictionary lookups on master data); a name is
+looked up in the cache of earlier decisions (a reviewer's, or the matcher's against the
+same master data); only names never seen go to ``PartyIndex``, which is built on first
+need, so a nightly run over familiar names never pays for it.
+
+    >>> from ledger.counterparties import Counterparty, Role
+    >>> haier = Counterparty(counterparty_id="C1", role=Role.CUSTOMER, name="青岛海尔智家股份有限公司")
+    >>> resolver = CachedResolver([haier], cache={})
+    >>> [r.counterparty_id for r in resolver.resolve(["海尔智家股份有限公司", "海尔智家股份有限公司"])]
+    ['C1', 'C1']
+    >>> sorted(resolver.new)                      # one decision to keep for the next run
+    ['海尔智家股份有限公司']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from ledger.counterparties import Counterparty
+from matching.parties import PartyIndex, Resolution, normalise
+
+
+class CachedResolver:
+    def __init__(self, counterparties: Sequence[Counterparty], cache: Mapping[str, Resolution], *,
+                 threshold: float = 0.80, margin: float = 0.05) -> None:
+        self.counterparties = list(counterparties)
+        self.cache = dict(cache)
+        self.threshold, self.margin = threshold, margin
+        self.by_tax = {p.tax_id: p.counterparty_id for p in self.counterparties if p.tax_id}
+        self.by_account = {a.replace(" ", ""): p.counterparty_id for p in self.counterparties for a in p.bank_accounts}
+        self._index: PartyIndex | None = None
+        self.new: dict[str, tuple[str, Resolution]] = {}    # name → (normalised key, decision) made in this run
+
+    @property
+    def index(self) -> PartyIndex:
+        if self._index is None:
+            self._index = PartyIndex(self.counterparties, threshold=self.threshold, margin=self.margin)
+        return self._index
+
+    def resolve(self, names: Sequence[str], tax_ids: Sequence[str | None] | None = None,
+                accounts: Sequence[str | None] | None = None) -> list[Resolution]:
+        results: list[Resolution | None] = [None] * len(names)
+        unseen: dict[str, list[int]] = {}
+        for i, name in enumerate(names):
+            tax_id = tax_ids[i] if tax_ids else None
+            account = (accounts[i] or "").replace(" ", "") if accounts else ""
+            if tax_id and tax_id in self.by_tax:
+                results[i] = Resolution(self.by_tax[tax_id], 1.0, "tax_id", tax_id)
+            elif account and account in self.by_account:
+                results[i] = Resolution(self.by_account[account], 0.99, "bank_account", account)
+            elif not name:
+                results[i] = Resolution(None, 0.0, "none")
+            elif name in self.cache:
+                results[i] = self.cache[name]
+            else:
+                unseen.setdefault(name, []).append(i)
+        if unseen:
+            fresh = self.index.resolve(list(unseen))
+            for (name, positions), resolution in zip(unseen.items(), fresh):
+                self.cache[name] = resolution
+                self.new[name] = (normalise(name), resolution)
+                for i in positions:
+                    results[i] = resolution
+        return results  # type: ignore[return-value]
