@@ -292,11 +292,16 @@ class Synth:
             if self.rows["bank"][-1][6]:
                 self.truth.exceptions.add(("UNKNOWN_COUNTERPARTY", "bank_txn", txn))
 
-    def run(self, out: Path) -> Truth:
+    def build(self) -> Truth:
+        """Every row and the truth, in memory (``run`` writes them out)."""
         for sales in (True, False):
             invoices = [c for k in range(self.n // 2) if (c := self.chain(k + (0 if sales else self.n), sales))]
             self.pay(invoices, sales)
         self.unrelated()
+        return self.truth
+
+    def run(self, out: Path) -> Truth:
+        self.build()
         out.mkdir(parents=True, exist_ok=True)
         (out / "bank").mkdir(exist_ok=True)
         headers = {

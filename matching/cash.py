@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from ledger.documents import BankTransaction
-from ledger.exceptions import DocumentRef, ExceptionItem
+from ledger.exceptions import ExceptionItem
 from ledger.money import Money
 from ledger.settings import Tolerances
 from matching.model import Comparison, Decision, Evidence, Link
@@ -103,11 +103,7 @@ class CashMatcher:
                                      to_no=txn.number, decision=Decision.AUTO if link.auto else Decision.SUGGESTED,
                                      score=link.score, evidence=evidence,
                                      amount=Money.from_minor(link.amount_minor, item.gross.currency)))
-        for finding in settlement.findings:
-            result.findings.append(ExceptionItem(code=finding.code, message=finding.message, documents=tuple(
-                DocumentRef(doc_type=doc_type, doc_no=doc_no,
-                            amount=Money.from_minor(amount, currency) if amount is not None else None)
-                for doc_type, doc_no, amount, currency in finding.documents)))
+        result.findings = [finding.exception() for finding in settlement.findings]
         result.open = {(item.doc_type, item.number): Money.from_minor(left, item.gross.currency)
                        for item, left in zip(self.items, settlement.open_minor)}
         result.fees = {txns[p].number: Money.from_minor(fee, txns[p].amount.currency)

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 import zhconv
@@ -80,7 +80,10 @@ class Resolution:
 class PartyIndex:
     """Resolve names, tax ids and bank accounts to counterparty ids."""
 
-    def __init__(self, parties: Iterable[Counterparty], *, threshold: float = 0.80, margin: float = 0.05) -> None:
+    def __init__(self, parties: Iterable[Counterparty], *, threshold: float = 0.80, margin: float = 0.05,
+                 keys: Mapping[str, str] | None = None) -> None:
+        """``keys``: normalised keys already known (name → key), e.g. from the resolution cache."""
+        keys = keys or {}
         self.parties = {p.counterparty_id: p for p in parties}
         self.threshold, self.margin = threshold, margin
         self.by_tax = {p.tax_id: p.counterparty_id for p in self.parties.values() if p.tax_id}
@@ -90,20 +93,24 @@ class PartyIndex:
         self.source: dict[str, str] = {}
         for party in self.parties.values():
             for name in party.names:
-                for key, table in ((normalise(name), self.by_key), (full_key(name), self.by_full)):
+                for key, table in ((keys.get(name) or normalise(name), self.by_key), (full_key(name), self.by_full)):
                     if key:
                         table.setdefault(key, set()).add(party.counterparty_id)
                         self.source.setdefault(key, name)
         self.keys = sorted(self.by_key)
         self.full_keys = sorted(self.by_full)
-        # Short names (简称) are a piece of the legal name: an index of 2–4 character pieces of
-        # every Chinese key, with where the piece starts, answers them without a scan.
-        self.pieces: dict[str, list[tuple[int, str]]] = {}
+
+    @cached_property
+    def pieces(self) -> dict[str, list[tuple[int, str]]]:
+        """Short names (简称) are a piece of the legal name: an index of 2–4 character pieces of
+        every Chinese key, with where the piece starts, answers them without a scan (built on first need)."""
+        pieces: dict[str, list[tuple[int, str]]] = {}
         for key in self.keys:
             if _CJK.search(key):
                 for size in (2, 3, 4):
                     for start in range(len(key) - size + 1):
-                        self.pieces.setdefault(key[start:start + size], []).append((start, key))
+                        pieces.setdefault(key[start:start + size], []).append((start, key))
+        return pieces
 
     def resolve(self, names: Sequence[str], tax_ids: Sequence[str | None] | None = None,
                 accounts: Sequence[str | None] | None = None) -> list[Resolution]:

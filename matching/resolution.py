@@ -24,8 +24,10 @@ from matching.parties import PartyIndex, Resolution, normalise
 
 class CachedResolver:
     def __init__(self, counterparties: Sequence[Counterparty], cache: Mapping[str, Resolution], *,
-                 threshold: float = 0.80, margin: float = 0.05) -> None:
+                 threshold: float = 0.80, margin: float = 0.05, keys: Mapping[str, str] | None = None) -> None:
+        """``keys``: normalised keys of names seen before (name → key), so the index skips normalising them."""
         self.counterparties = list(counterparties)
+        self.keys = keys or {}
         self.cache = dict(cache)
         self.threshold, self.margin = threshold, margin
         self.by_tax = {p.tax_id: p.counterparty_id for p in self.counterparties if p.tax_id}
@@ -36,7 +38,8 @@ class CachedResolver:
     @property
     def index(self) -> PartyIndex:
         if self._index is None:
-            self._index = PartyIndex(self.counterparties, threshold=self.threshold, margin=self.margin)
+            self._index = PartyIndex(self.counterparties, threshold=self.threshold, margin=self.margin,
+                                     keys=self.keys)
         return self._index
 
     def resolve(self, names: Sequence[str], tax_ids: Sequence[str | None] | None = None,

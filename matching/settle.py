@@ -24,7 +24,7 @@ from itertools import combinations
 
 import numpy as np
 
-from ledger.exceptions import ExceptionCode
+from ledger.exceptions import DocumentRef, ExceptionCode, ExceptionItem
 from ledger.money import Money, minor_units
 from ledger.settings import Tolerances
 from matching.refs import extract_numbers, near_numbers
@@ -87,6 +87,12 @@ class Finding:
     code: ExceptionCode
     message: str
     documents: tuple[tuple[str, str, int | None, str | None], ...]   # doc_type, doc_no, amount_minor, currency
+
+    def exception(self) -> ExceptionItem:
+        return ExceptionItem(code=self.code, message=self.message, documents=tuple(
+            DocumentRef(doc_type=doc_type, doc_no=doc_no,
+                        amount=Money.from_minor(amount, currency) if amount is not None else None)
+            for doc_type, doc_no, amount, currency in self.documents))
 
 
 @dataclass(slots=True)

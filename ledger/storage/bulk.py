@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, text
+from sqlalchemy import Connection, Table, func, select, text
 
 
 def _allocate_ids(connection: Connection, table: Table, count: int) -> list[int]:
@@ -54,9 +54,10 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, A
     if return_ids and connection.dialect.name == "postgresql":
         ids = _allocate_ids(connection, table, len(rows))
         rows = [{"id": i, **row} for i, row in zip(ids, rows)]
-    elif return_ids:
-        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        return list(connection.execute(statement, list(rows)).scalars())
+    elif return_ids:  # SQLite: one writer at a time, so the ids after the largest are this transaction's
+        top = connection.execute(select(func.max(table.c.id))).scalar() or 0
+        ids = list(range(top + 1, top + 1 + len(rows)))
+        rows = [{"id": i, **row} for i, row in zip(ids, rows)]
     columns, values = _tuples(connection, table, rows)
     insert_values(connection, table.name, columns, values)
     return ids

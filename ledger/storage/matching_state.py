@@ -118,17 +118,18 @@ class CachedName:
     level: str
     score: float
     matched: str
+    key: str = ""           # the normalised name
 
 
 def load_name_cache(connection: Connection, company_id: str, version: str) -> dict[str, CachedName]:
     """Decisions still valid: automatic ones made against this master data, and every reviewer's."""
     names, parties = PartyNameRow.__table__, CounterpartyRow.__table__
     rows = connection.execute(
-        select(names.c.name, parties.c.external_id, names.c.level, names.c.score, names.c.matched)
+        select(names.c.name, parties.c.external_id, names.c.level, names.c.score, names.c.matched, names.c.name_key)
         .select_from(names.outerjoin(parties, names.c.party_id == parties.c.id))
         .where((names.c.company_id == company_id)
                & ((names.c.master_version == version) | (names.c.decided_by != AGENT))))
-    return {name: CachedName(party, level, score, matched) for name, party, level, score, matched in rows}
+    return {name: CachedName(party, level, score, matched, key) for name, party, level, score, matched, key in rows}
 
 
 def save_name_cache(connection: Connection, company_id: str, version: str,

@@ -1,0 +1,172 @@
+"""The incremental cash step: new bank transactions against the open items in the database.
+
+``refresh_open_items_step`` adds newly stored invoices to ``open_item`` (their names
+resolved through the cache); ``settle_new_transactions`` loads only the open items and
+only the transactions stored since the last run, settles them in one columnar pass
+(``matching.settle``), bulk-writes the links with their evidence, reduces or closes the
+open items, raises the exceptions and moves the cursor, all in one transaction. The
+nightly flow calls both after ingest; a run that finds nothing new writes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine
+
+from ledger.exceptions import ExceptionItem
+from ledger.money import Money
+from ledger.settings import Tolerances
+from ledger.storage.bulk import insert_values
+from ledger.storage.exception_store import raise_exceptions
+from ledger.storage.matching_state import (
+    CachedName,
+    apply_settlement,
+    load_name_cache,
+    load_new_transactions,
+    load_open_items,
+    load_rejected_pairs,
+    master_version,
+    refresh_open_items,
+    save_name_cache,
+    set_cursor,
+)
+from ledger.storage.read import load_counterparties
+from ledger.storage.tables import MatchLinkRow
+from matching.findings import low_confidence, unknown_counterparty, unmatched_bank_txn
+from matching.model import evidence_json
+from matching.parties import Resolution
+from matching.resolution import CachedResolver
+from matching.rules import MatchingRules
+from matching.settle import SIDES, OpenItems, Payments, Settler
+
+LINK_COLUMNS = ("company_id", "from_type", "from_no", "to_type", "to_no", "decision", "score", "amount_minor",
+                "currency", "rule", "rule_version", "decided_by", "evidence", "decided_at")
+
+
+@dataclass(slots=True)
+class SettleRun:
+    transactions: int = 0
+    open_items: int = 0
+    links: dict[str, int] = field(default_factory=dict)
+    settled: int = 0
+    exceptions: int = 0
+    new_names: int = 0
+    reduced: int = 0
+    closed: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _resolver(connection: Connection, company_id: str, rules: MatchingRules) -> tuple[CachedResolver, str]:
+    version = master_version(connection, company_id, rules.version)
+    stored = load_name_cache(connection, company_id, version)
+    cache = {name: Resolution(c.party, c.score, c.level, c.matched) for name, c in stored.items()}
+    return CachedResolver(load_counterparties(connection, company_id), cache, threshold=rules.name_threshold,
+                          margin=rules.name_margin, keys={name: c.key for name, c in stored.items() if c.key}), version
+
+
+def _save_names(connection: Connection, company_id: str, version: str, resolver: CachedResolver) -> int:
+    return save_name_cache(connection, company_id, version, {
+        name: (key, CachedName(r.counterparty_id, r.level, r.score, r.matched))
+        for name, (key, r) in resolver.new.items()})
+
+
+def refresh_open_items_step(engine: Engine, company_id: str, rules: MatchingRules) -> int:
+    """Add the invoices stored since the last call to the open items; how many were added."""
+    with engine.begin() as connection:
+        resolver, version = _resolver(connection, company_id, rules)
+        # master names and aliases join the cache, keys included, so a later index skips normalising them
+        resolver.resolve([name for party in resolver.counterparties for name in party.names])
+        added = refresh_open_items(connection, company_id, lambda names, tax_ids: [
+            r.counterparty_id for r in resolver.resolve(names, tax_ids=tax_ids)])
+        _save_names(connection, company_id, version, resolver)
+    return added
+
+
+def settle_new_transactions(engine: Engine, company_id: str, rules: MatchingRules,
+                            tolerances: Tolerances) -> SettleRun:
+    run = SettleRun()
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        resolver, version = _resolver(connection, company_id, rules)
+        rejected = {(f, n, t) for f, n, kind, t in load_rejected_pairs(connection, company_id) if kind == "bank_txn"}
+        stored = load_open_items(connection, company_id)
+        bank = load_new_transactions(connection, company_id)
+        loaded = time.perf_counter()
+        run.transactions, run.open_items = len(bank.row_id), len(stored.row_id)
+        if not bank.row_id:
+            run.seconds = {"load": round(loaded - started, 3)}
+            return run
+        payer = resolver.resolve(bank.counterparty, accounts=bank.counterparty_account)
+        resolved = time.perf_counter()
+        party_ids = sorted({p for p in stored.party if p is not None}
+                           | {r.counterparty_id for r in payer if r.counterparty_id is not None})
+        party_of = {p: n for n, p in enumerate(party_ids)}
+        accounts = {party_of[p.counterparty_id]: tuple(a.replace(" ", "") for a in p.bank_accounts)
+                    for p in resolver.counterparties if p.bank_accounts and p.counterparty_id in party_of}
+        items = OpenItems(side=[SIDES.index(t) for t in stored.doc_type], number=stored.doc_no,
+                          party=[party_of[p] if p is not None else -1 for p in stored.party],
+                          currency=stored.currency, open_minor=stored.open_minor, day=stored.day)
+        numbers = [f"{a}:{t}" for a, t in zip(bank.account_no, bank.txn_id)]
+        payments = Payments(number=numbers, account_no=bank.account_no, txn_id=bank.txn_id, day=bank.day,
+                            amount_minor=bank.amount_minor, currency=bank.currency, remittance=bank.remittance,
+                            counterparty_account=bank.counterparty_account,
+                            party=[party_of[r.counterparty_id] if r.counterparty_id is not None else -1 for r in payer],
+                            party_level=[r.level for r in payer], party_score=[r.score for r in payer],
+                            party_matched=[r.matched for r in payer])
+        settlement = Settler(items, rules, tolerances, party_ids, accounts, rejected).run(payments)
+        matched = time.perf_counter()
+        _write_links(connection, company_id, rules, items, payments, settlement.links)
+        run.reduced, run.closed = apply_settlement(connection, stored.row_id, stored.open_minor, settlement.open_minor)
+        exceptions = _exceptions(items, payments, bank.counterparty, payer, settlement)
+        run.exceptions = raise_exceptions(connection, company_id, exceptions).new
+        run.new_names = _save_names(connection, company_id, version, resolver)
+        set_cursor(connection, company_id, "bank_txn", max(bank.row_id))
+    written = time.perf_counter()
+    auto = sum(link.auto for link in settlement.links)
+    run.links = {"auto": auto, "suggested": len(settlement.links) - auto}
+    run.settled = len(settlement.settled)
+    run.seconds = {"load": round(loaded - started, 3), "resolve": round(resolved - loaded, 3),
+                   "match": round(matched - resolved, 3), "write": round(written - matched, 3),
+                   "total": round(written - started, 3)}
+    return run
+
+
+def _write_links(connection: Connection, company_id: str, rules: MatchingRules, items: OpenItems,
+                 payments: Payments, links) -> None:
+    decided_at = MatchLinkRow.__table__.c.decided_at.type.bind_processor(connection.dialect)
+    now = datetime.now(UTC)
+    now = decided_at(now) if decided_at else now
+    first = {}
+    for link in links:   # a pair found twice in one run (two tokens naming it) is stored once, as first found
+        first.setdefault((link.item, link.payment), link)
+    insert_values(connection, MatchLinkRow.__table__.name, LINK_COLUMNS, [
+        (company_id, SIDES[items.side[link.item]], items.number[link.item], "bank_txn", payments.number[link.payment],
+         "auto" if link.auto else "suggested", link.score, link.amount_minor, items.currency[link.item], link.rule,
+         rules.version, "yecai", evidence_json(link.comparisons), now) for link in first.values()])
+
+
+def _exceptions(items: OpenItems, payments: Payments, names: list[str], payer: list[Resolution],
+                settlement) -> list[ExceptionItem]:
+    def money(minor: int, currency: str) -> Money:
+        return Money.from_minor(minor, currency)
+
+    found: list[ExceptionItem] = [finding.exception() for finding in settlement.findings]
+    linked = {link.payment for link in settlement.links}
+    auto_linked = {link.payment for link in settlement.links if link.auto}
+    for p in range(len(payments)):
+        if p not in linked:
+            found.append(unmatched_bank_txn(payments.number[p], money(payments.amount_minor[p], payments.currency[p]),
+                                            names[p], payments.remittance[p]))
+        if payer[p].counterparty_id is None and names[p] and p not in auto_linked:
+            found.append(unknown_counterparty(payments.number[p], money(payments.amount_minor[p],
+                                                                        payments.currency[p]),
+                                              names[p], payer[p].matched, payer[p].score))
+    for link in settlement.links:
+        if not link.auto:
+            found.append(low_confidence(SIDES[items.side[link.item]], items.number[link.item], "bank_txn",
+                                        payments.number[link.payment],
+                                        money(link.amount_minor, items.currency[link.item]), link.score, link.rule))
+    return found
