@@ -14,6 +14,7 @@ from datetime import date
 
 from sqlalchemy import Engine
 
+from flows.names import cached_resolver, save_names
 from flows.vouchers import posting_events
 from ledger.documents import BankTransaction, BusinessDocument
 from ledger.exceptions import ExceptionItem
@@ -22,7 +23,8 @@ from ledger.posting.vouchers import Voucher, number, post
 from ledger.settings import ChartOfAccounts, Tolerances
 from ledger.storage.exception_store import raise_exceptions
 from ledger.storage.links import save_links
-from ledger.storage.read import load_bank_transactions, load_counterparties, load_documents
+from ledger.storage.matching_state import load_rejected_pairs
+from ledger.storage.read import load_bank_transactions, load_documents
 from matching.engine import MatchOutput, run_matching
 from matching.model import Link, evidence_json
 from matching.rules import MatchingRules
@@ -45,8 +47,8 @@ class MatchRun:
 def link_row(link: Link) -> dict:
     return {"from_type": link.from_type, "from_no": link.from_no, "to_type": link.to_type, "to_no": link.to_no,
             "decision": link.decision.value, "score": link.score,
-            "amount_minor": link.amount.to_minor() if link.amount else None,
-            "currency": link.amount.currency if link.amount else None, "rule": link.evidence.rule,
+            "amount_minor": link.amount.to_minor() if link.amount is not None else None,
+            "currency": link.amount.currency if link.amount is not None else None, "rule": link.evidence.rule,
             "rule_version": link.evidence.rule_version, "decided_by": link.evidence.decided_by,
             "evidence": evidence_json((c.name, c.level, c.score, c.detail) for c in link.evidence.comparisons)}
 
@@ -58,17 +60,20 @@ def match_company(engine: Engine, company_id: str, *, chart: ChartOfAccounts, te
     with engine.connect() as connection:
         documents = load_documents(connection, company_id)
         transactions = load_bank_transactions(connection, company_id)
-        parties = load_counterparties(connection, company_id)
+        resolver, version = cached_resolver(connection, company_id, rules)
+        rejected = load_rejected_pairs(connection, company_id)
     dates = [d.date for d in documents] + [t.booking_date for t in transactions]
     as_of = as_of or (max(dates) if dates else date.today())
     loaded = time.perf_counter()
-    output = run_matching(documents, transactions, parties, as_of, rules, tolerances)
+    output = run_matching(documents, transactions, resolver.counterparties, as_of, rules, tolerances,
+                          rejected=rejected, resolver=resolver)
     matched = time.perf_counter()
     vouchers = number(post(event, templates, chart) for event in posting_events(documents, transactions, output))
     posted = time.perf_counter()
     with engine.begin() as connection:
         save_links(connection, company_id, [link_row(link) for link in output.links])
         raise_exceptions(connection, company_id, [*output.exceptions, *extra_exceptions])
+        save_names(connection, company_id, version, resolver)
     return MatchRun(as_of=as_of, documents=documents, transactions=transactions, output=output, vouchers=vouchers,
                     seconds={"load": round(loaded - started, 3), "match": round(matched - loaded, 3),
                              "post": round(posted - matched, 3)})

@@ -16,29 +16,24 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine
 
+from flows.names import cached_resolver, save_names
 from ledger.exceptions import ExceptionItem
 from ledger.money import Money
 from ledger.settings import Tolerances
 from ledger.storage.bulk import insert_values
 from ledger.storage.exception_store import raise_exceptions
 from ledger.storage.matching_state import (
-    CachedName,
     apply_settlement,
-    load_name_cache,
     load_new_transactions,
     load_open_items,
     load_rejected_pairs,
-    master_version,
     refresh_open_items,
-    save_name_cache,
     set_cursor,
 )
-from ledger.storage.read import load_counterparties
 from ledger.storage.tables import MatchLinkRow
 from matching.findings import low_confidence, unknown_counterparty, unmatched_bank_txn
 from matching.model import evidence_json
 from matching.parties import Resolution
-from matching.resolution import CachedResolver
 from matching.rules import MatchingRules
 from matching.settle import SIDES, OpenItems, Payments, Settler
 
@@ -59,29 +54,15 @@ class SettleRun:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def _resolver(connection: Connection, company_id: str, rules: MatchingRules) -> tuple[CachedResolver, str]:
-    version = master_version(connection, company_id, rules.version)
-    stored = load_name_cache(connection, company_id, version)
-    cache = {name: Resolution(c.party, c.score, c.level, c.matched) for name, c in stored.items()}
-    return CachedResolver(load_counterparties(connection, company_id), cache, threshold=rules.name_threshold,
-                          margin=rules.name_margin, keys={name: c.key for name, c in stored.items() if c.key}), version
-
-
-def _save_names(connection: Connection, company_id: str, version: str, resolver: CachedResolver) -> int:
-    return save_name_cache(connection, company_id, version, {
-        name: (key, CachedName(r.counterparty_id, r.level, r.score, r.matched))
-        for name, (key, r) in resolver.new.items()})
-
-
 def refresh_open_items_step(engine: Engine, company_id: str, rules: MatchingRules) -> int:
     """Add the invoices stored since the last call to the open items; how many were added."""
     with engine.begin() as connection:
-        resolver, version = _resolver(connection, company_id, rules)
+        resolver, version = cached_resolver(connection, company_id, rules)
         # master names and aliases join the cache, keys included, so a later index skips normalising them
         resolver.resolve([name for party in resolver.counterparties for name in party.names])
         added = refresh_open_items(connection, company_id, lambda names, tax_ids: [
             r.counterparty_id for r in resolver.resolve(names, tax_ids=tax_ids)])
-        _save_names(connection, company_id, version, resolver)
+        save_names(connection, company_id, version, resolver)
     return added
 
 
@@ -90,7 +71,7 @@ def settle_new_transactions(engine: Engine, company_id: str, rules: MatchingRule
     run = SettleRun()
     started = time.perf_counter()
     with engine.begin() as connection:
-        resolver, version = _resolver(connection, company_id, rules)
+        resolver, version = cached_resolver(connection, company_id, rules)
         rejected = {(f, n, t) for f, n, kind, t in load_rejected_pairs(connection, company_id) if kind == "bank_txn"}
         stored = load_open_items(connection, company_id)
         bank = load_new_transactions(connection, company_id)
@@ -122,7 +103,7 @@ def settle_new_transactions(engine: Engine, company_id: str, rules: MatchingRule
         run.reduced, run.closed = apply_settlement(connection, stored.row_id, stored.open_minor, settlement.open_minor)
         exceptions = _exceptions(items, payments, bank.counterparty, payer, settlement)
         run.exceptions = raise_exceptions(connection, company_id, exceptions).new
-        run.new_names = _save_names(connection, company_id, version, resolver)
+        run.new_names = save_names(connection, company_id, version, resolver)
         set_cursor(connection, company_id, "bank_txn", max(bank.row_id))
     written = time.perf_counter()
     auto = sum(link.auto for link in settlement.links)

@@ -35,7 +35,7 @@ from matching.findings import (
     unmatched_bank_txn,
 )
 from matching.model import Decision, Link
-from matching.parties import PartyIndex
+from matching.resolution import CachedResolver
 from matching.rules import MatchingRules
 
 
@@ -55,8 +55,11 @@ def _of(documents: Sequence[BusinessDocument], cls: type) -> list:
 
 def run_matching(documents: Sequence[BusinessDocument], transactions: Sequence[BankTransaction],
                  counterparties: Sequence[Counterparty], as_of: date, rules: MatchingRules,
-                 tolerances: Tolerances) -> MatchOutput:
-    index = PartyIndex(counterparties, threshold=rules.name_threshold, margin=rules.name_margin)
+                 tolerances: Tolerances, *, rejected: frozenset[tuple[str, str, str, str]] = frozenset(),
+                 resolver: CachedResolver | None = None) -> MatchOutput:
+    """``rejected``: links reviewers rejected, never made again; ``resolver``: names resolved in
+    earlier runs (with reviewers' decisions), which this run reuses and adds to."""
+    index = resolver or CachedResolver(counterparties, {}, threshold=rules.name_threshold, margin=rules.name_margin)
     resolved = index.resolve([d.counterparty for d in documents],
                              tax_ids=[getattr(d, "counterparty_tax_id", None) for d in documents])
     party = {(d.kind.value, d.number): r.counterparty_id for d, r in zip(documents, resolved)}
@@ -66,7 +69,7 @@ def run_matching(documents: Sequence[BusinessDocument], transactions: Sequence[B
     for side, (order_cls, shipment_cls, invoice_cls) in {
             "o2c": (SalesOrder, Delivery, SalesInvoice), "p2p": (PurchaseOrder, GoodsReceipt, PurchaseInvoice)}.items():
         builder = ChainBuilder(_of(documents, order_cls), _of(documents, shipment_cls), _of(documents, invoice_cls),
-                               party, rules)
+                               party, rules, rejected)
         chain_results[side] = builder.build()
         shipments_by_side[side] = builder.shipments
         output.links += chain_results[side].links
@@ -83,7 +86,8 @@ def run_matching(documents: Sequence[BusinessDocument], transactions: Sequence[B
     accounts = {p.counterparty_id: p.bank_accounts for p in counterparties}
     payer = index.resolve([t.counterparty for t in transactions],
                           accounts=[t.counterparty_account for t in transactions])
-    cash = CashMatcher(items, rules, tolerances, accounts).match(list(zip(transactions, payer)))
+    to_bank = {(f, n, t) for f, n, kind, t in rejected if kind == "bank_txn"}
+    cash = CashMatcher(items, rules, tolerances, accounts, to_bank).match(list(zip(transactions, payer)))
     output.links += cash.links
     output.exceptions += cash.findings
     output.settled_txns, output.fees = cash.settled_txns, cash.fees

@@ -31,7 +31,7 @@ from matching.refs import extract_numbers, near_numbers
 from matching.rules import MatchingRules
 
 SIDES = ("sales_invoice", "purchase_invoice")
-PARTY_SCORE = {"tax_id": 1.0, "bank_account": 1.0, "exact": 1.0, "via_reference": 0.97}
+PARTY_SCORE = {"tax_id": 1.0, "bank_account": 1.0, "exact": 1.0, "reviewer": 1.0, "via_reference": 0.97}
 Comparisons = tuple[tuple[str, str, float, str], ...]   # (name, level, score, detail)
 
 

@@ -1,0 +1,27 @@
+"""The counterparty resolution cache, read before and written after each matching run."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from ledger.storage.matching_state import CachedName, load_name_cache, master_version, save_name_cache
+from ledger.storage.read import load_counterparties
+from matching.parties import Resolution
+from matching.resolution import CachedResolver
+from matching.rules import MatchingRules
+
+
+def cached_resolver(connection: Connection, company_id: str, rules: MatchingRules) -> tuple[CachedResolver, str]:
+    """A resolver holding the decisions still valid for this master data, and that master data's version."""
+    version = master_version(connection, company_id, rules.version)
+    stored = load_name_cache(connection, company_id, version)
+    cache = {name: Resolution(c.party, c.score, c.level, c.matched) for name, c in stored.items()}
+    return CachedResolver(load_counterparties(connection, company_id), cache, threshold=rules.name_threshold,
+                          margin=rules.name_margin, keys={name: c.key for name, c in stored.items() if c.key}), version
+
+
+def save_names(connection: Connection, company_id: str, version: str, resolver: CachedResolver) -> int:
+    """Keep the names this run resolved for the next one."""
+    return save_name_cache(connection, company_id, version, {
+        name: (key, CachedName(r.counterparty_id, r.level, r.score, r.matched))
+        for name, (key, r) in resolver.new.items()})
