@@ -23,6 +23,7 @@ from functools import cached_property, lru_cache
 
 import numpy as np
 import zhconv
+from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz, process
 
 from ledger.counterparties import Counterparty
@@ -31,7 +32,8 @@ from matching.places import load_places, strip_leading_places
 LEGAL_FORMS_ZH = ("股份有限公司", "有限责任公司", "集团有限公司", "集团股份有限公司", "有限公司", "股份公司",
                   "责任公司", "集团公司", "分公司", "公司", "集团")
 LEGAL_FORMS_EN = ("co", "ltd", "limited", "llc", "inc", "incorporated", "gmbh", "ag", "pte", "plc", "corp",
-                  "corporation", "company", "group", "branch", "the", "and", "sa", "bv", "kk", "singapore")
+                  "corporation", "company", "group", "branch", "the", "and", "sa", "bv", "kk", "singapore",
+                  "youxian", "gongsi", "gufen", "zeren", "jituan", "fengongsi")   # the Chinese forms in pinyin
 _BRACKETS = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]")
 _ZH_FORMS = re.compile("(?:" + "|".join(LEGAL_FORMS_ZH) + ")$")
 # A legal form the bank cut short (35 characters, or a field shorter still): 股份有限公, 有限责…
@@ -42,7 +44,7 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @lru_cache(maxsize=200_000)
-def normalise(name: str) -> str:
+def normalise(name: str, *, keep_places: bool = False) -> str:
     text = zhconv.convert(unicodedata.normalize("NFKC", name), "zh-cn").lower().strip()
     text = _BRACKETS.sub("", text)  # (上海), (成都分公司): places and branches in brackets
     if re.search(r"[\u4e00-\u9fff]", text):
@@ -55,10 +57,26 @@ def normalise(name: str) -> str:
             if stripped == text or len(stripped) < 2:
                 break
             text = stripped
+        if keep_places:
+            return text
         placeless, _removed = strip_leading_places(text, load_places())
         return placeless
     words = [w for w in _EN_WORD.findall(text) if w not in LEGAL_FORMS_EN]
     return "".join(words) or "".join(_EN_WORD.findall(text))
+
+
+@lru_cache(maxsize=20_000)
+def _syllable(character: str) -> str:
+    return "".join(lazy_pinyin(character))
+
+
+def pinyin_key(name: str) -> str:
+    """A Chinese name as toneless pinyin without spaces, the way banks and foreign systems spell it.
+
+        >>> pinyin_key("青岛海尔智家股份有限公司"), pinyin_key("海尔智家")
+        ('qingdaohaierzhijia', 'haierzhijia')
+    """
+    return "".join(_syllable(c) if _CJK.match(c) else c for c in normalise(name, keep_places=True))
 
 
 @lru_cache(maxsize=200_000)
@@ -101,6 +119,20 @@ class PartyIndex:
         self.full_keys = sorted(self.by_full)
 
     @cached_property
+    def pinyin(self) -> dict[str, set[str]]:
+        """Pinyin of every Chinese name, with and without its leading place (built on first need)."""
+        table: dict[str, set[str]] = {}
+        for party in self.parties.values():
+            for name in party.names:
+                if _CJK.search(name):
+                    spelled = pinyin_key(name)
+                    bare = "".join(_syllable(c) if _CJK.match(c) else c for c in normalise(name))
+                    for key in {spelled, bare}:
+                        table.setdefault(key, set()).add(party.counterparty_id)
+                        self.source.setdefault(key, name)
+        return table
+
+    @cached_property
     def pieces(self) -> dict[str, list[tuple[int, str]]]:
         """Short names (简称) are a piece of the legal name: an index of 2–4 character pieces of
         every Chinese key, with where the piece starts, answers them without a scan (built on first need)."""
@@ -138,7 +170,13 @@ class PartyIndex:
                     results[i] = Resolution(None, 0.0, "none")
         short = {key: self._short_name(key) for key in pending if _CJK.search(key) and len(key) <= 4}
         chinese = [key for key in pending if short.get(key) is None and _CJK.search(key)]
-        latin = {full_key(names[indexes[0]]): key for key, indexes in pending.items() if not _CJK.search(key)}
+        for key in [k for k in pending if not _CJK.search(k)]:   # 'Qingdao Haier Zhijia Co., Ltd.'
+            owners = self.pinyin.get(key) if len(key) >= 6 else None
+            if owners:
+                short[key] = (Resolution(next(iter(owners)), 0.95, "pinyin", self.source[key]) if len(owners) == 1
+                              else Resolution(None, 0.95, "ambiguous", self.source[key]))
+        latin = {full_key(names[indexes[0]]): key for key, indexes in pending.items()
+                 if not _CJK.search(key) and key not in short}
         fuzzy = self._fuzzy(chinese, self.keys, self.by_key, partial=True)
         fuzzy_latin = self._fuzzy(list(latin), self.full_keys, self.by_full, partial=False)
         fuzzy.update({latin[query]: resolution for query, resolution in fuzzy_latin.items()})

@@ -131,6 +131,7 @@ class Settler:
         self.open = list(items.open_minor)
         self.result = Settlement(open_minor=self.open)
         self.paid_by: dict[int, list[int]] = {}
+        self.fx_settled: set[int] = set()      # payments settled in another currency than their invoices'
         self.window = rules.payment_window_days
         n = len(items)
         # (date, number) rank: the order in which candidates are offered
@@ -236,8 +237,8 @@ class Settler:
                 self._by_amount_only(p, side)
             made = self.result.links[before:]
             auto_total = sum(link.amount_minor for link in made if link.auto)
-            if made and auto_total + self.result.fees.get(p, 0) >= abs(pay.amount_minor[p]) - tolerance[
-                    pay.currency[p]]:
+            if made and (p in self.fx_settled or auto_total + self.result.fees.get(p, 0) >= abs(
+                    pay.amount_minor[p]) - tolerance[pay.currency[p]]):
                 self.result.settled.add(p)
             self._account_check(p, made)
         return self.result
@@ -291,9 +292,11 @@ class Settler:
                 for item in near:
                     self._link(item, p, min(self.open[item], paid), "reference_ambiguous",
                                (("reference", "one_digit_off_ambiguous", 0.6, token),), tie=True)
-        found = [(i, level) for i, level in found if items.currency[i] == currency and self._allowed(i, p)]
+        found = [(i, level) for i, level in found if self._allowed(i, p)]
+        foreign = [(i, level) for i, level in found if items.currency[i] != currency]
+        found = [(i, level) for i, level in found if items.currency[i] == currency]
         if not found:
-            return False
+            return bool(foreign) and self._by_reference_fx(p, foreign)
         named = list(dict.fromkeys(i for i, _ in found))
         levels = {items.number[i]: level for i, level in found}
         open_items = [i for i in named if self.open[i] > 0]
@@ -359,6 +362,41 @@ class Settler:
             if short:
                 self._finding(ExceptionCode.SHORT_PAYMENT, f"{pay.number[p]} closes {items.number[i]} short by "
                               f"{_money(self.open[i], currency)}", self._ref(i, self.open[i]), self._txn_ref(p, paid))
+        return True
+
+    def _by_reference_fx(self, p: int, found: list[tuple[int, str]]) -> bool:
+        """The remittance names invoices in another currency: convert at the configured rate.
+
+        Within ``fx_tolerance`` of the open amount, the invoice is settled (the difference is
+        an exchange gain or loss, not a short payment); without a rate, or further off, or
+        naming several, every named invoice becomes a suggestion.
+        """
+        pay, items = self.pay, self.items
+        currency, paid = pay.currency[p], abs(pay.amount_minor[p])
+        named = [i for i in dict.fromkeys(i for i, _ in found) if self.open[i] > 0]
+        if not named:
+            return False
+        levels = dict(found)
+        party = self._party(p, {items.party[i] for i in named})
+        if party[1] in ("unknown", "ambiguous"):
+            party = ("counterparty", "via_reference", 0.97, pay.party_matched[p])
+        for i in named:
+            target = items.currency[i]
+            rate = self.rules.fx_rate(currency, target)
+            converted = None if rate is None else int((Decimal(paid).scaleb(-minor_units(currency)) * rate)
+                                                      .scaleb(minor_units(target)).to_integral_value())
+            reference = ("reference", levels[i], 1.0 if levels[i] == "exact" else 0.97, items.number[i])
+            detail = f"{currency}/{target} {rate}" if rate is not None else f"{currency}/{target} no rate"
+            within = converted is not None and abs(converted - self.open[i]) <= self.open[i] * self.rules.fx_tolerance
+            if within and len(named) == 1:
+                self._link(i, p, self.open[i], "reference_fx", (reference, party, ("amount", "fx_within_tolerance",
+                                                                                  0.95, detail)))
+                self.fx_settled.add(p)
+            else:
+                level = "fx_no_rate" if converted is None else ("fx_outside_tolerance" if not within else "fx_several")
+                allocation = self.open[i] if converted is None else min(self.open[i], converted)
+                self._link(i, p, allocation, "reference_fx", (reference, party, ("amount", level, 0.6, detail)),
+                           tie=True)
         return True
 
     def _in_window(self, item: int, day: int) -> bool:

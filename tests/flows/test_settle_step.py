@@ -68,15 +68,15 @@ def test_names_are_resolved_once_and_reviewers_decisions_are_honoured(migrated: 
     store(migrated, COMPANY, "erp", [*PARTIES, sales_invoice("44000001", ("A", 2, "500.00")),
                                       sales_invoice("44000002", ("A", 3, "500.00"))])
     refresh_open_items_step(migrated, COMPANY, RULES)
-    store(migrated, COMPANY, "bank", [txn("T1", "1130.00", counterparty="HAIER ZHIJIA", remittance="货款")])
+    store(migrated, COMPANY, "bank", [txn("T1", "1130.00", counterparty="HAIER SMART HOME", remittance="货款")])
     first = settle_new_transactions(migrated, COMPANY, RULES, TOLERANCES)
-    assert first.links == {"auto": 0, "suggested": 1} and first.new_names == 1   # a pinyin name nobody taught us
+    assert first.links == {"auto": 0, "suggested": 1} and first.new_names == 1   # an English name nobody taught us
     with migrated.begin() as connection:
         names = PartyNameRow.__table__
-        cached = connection.execute(select(names.c.level).where(names.c.name == "HAIER ZHIJIA")).scalar_one()
+        cached = connection.execute(select(names.c.level).where(names.c.name == "HAIER SMART HOME")).scalar_one()
         assert cached == "none"
-        add_alias(connection, COMPANY, "C1", "HAIER ZHIJIA", decided_by="li.hua")   # the review queue's answer
-    store(migrated, COMPANY, "bank", [txn("T2", "1695.00", counterparty="HAIER ZHIJIA", remittance="货款")])
+        add_alias(connection, COMPANY, "C1", "HAIER SMART HOME", decided_by="li.hua")   # the review queue's answer
+    store(migrated, COMPANY, "bank", [txn("T2", "1695.00", counterparty="HAIER SMART HOME", remittance="货款")])
     second = settle_new_transactions(migrated, COMPANY, RULES, TOLERANCES)
     assert second.new_names == 0 and ("44000002", "T2", "auto", 169500) in _links(migrated)
     with migrated.begin() as connection:

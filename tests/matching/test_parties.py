@@ -55,6 +55,9 @@ PARTIES = [
     ("Jenkins Group", {}, "C4", "exact"),                          # the legal form tells two parties apart
     ("Jenkns LLC", {}, "C5", "fuzzy"),
     ("京东世纪", {}, "C3", "short_name"),
+    ("Qingdao Haier Zhijia Co., Ltd.", {}, "C1", "pinyin"),       # pinyin with the place: only C1 is in Qingdao
+    ("HAIER ZHIJIA", {}, None, "ambiguous"),                      # C1 and C2 spell alike without it
+    ("BEIJING JINGDONG SHIJI MAOYI YOUXIAN GONGSI", {}, "C3", "pinyin"),   # the legal form in pinyin too
     ("青岛海尔智家股份有限公司", {}, "C1", "exact"),                 # the legal form decides
     ("南京紫金山贸易有限公司", {}, None, "none"),
 ])
