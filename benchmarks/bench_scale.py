@@ -114,7 +114,7 @@ def phase(url: str) -> None:
                       "rss_gb": round(usage.ru_maxrss / 1024 / 1024, 2), "transactions": run.transactions,
                       "open_items": run.open_items, "links": run.links, "settled": run.settled,
                       "closed": run.closed, "exceptions": run.exceptions, "new_names": run.new_names,
-                      "steps": run.seconds}))
+                      "steps": run.seconds, "cpu_steps": run.cpu_seconds}))
 
 
 def _child(url: str) -> dict:
@@ -184,7 +184,8 @@ def _report(seeded: dict, url: str, store_delta) -> None:
         print(f"{name:6} {r['transactions']:>9,} {r['open_items']:>10,} {r['links'].get('auto', 0):>9,} "
               f"{r['links'].get('suggested', 0):>9,} {r['settled']:>9,} {r['wall']:>7.1f} {r['cpu']:>7.1f} "
               f"{r['rss_gb']:>8.2f}  {goal}")
-        print(f"       steps: {r['steps']}; exceptions {r['exceptions']:,}; open items closed {r['closed']:,}; "
+        print(f"       wall per step: {r['steps']}; cpu per step: {r['cpu_steps']}")
+        print(f"       exceptions {r['exceptions']:,}; open items closed {r['closed']:,}; "
               f"new names {r['new_names']:,}")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (date {date.today()})")
 

@@ -4,20 +4,36 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
-from ledger.storage.matching_state import CachedName, load_name_cache, master_version, save_name_cache
+from ledger.storage.matching_state import (
+    CachedName,
+    load_name_cache,
+    load_party_keys,
+    master_version,
+    save_name_cache,
+)
 from ledger.storage.read import load_counterparties
 from matching.parties import Resolution
 from matching.resolution import CachedResolver
 from matching.rules import MatchingRules
 
 
-def cached_resolver(connection: Connection, company_id: str, rules: MatchingRules) -> tuple[CachedResolver, str]:
-    """A resolver holding the decisions still valid for this master data, and that master data's version."""
+def cached_resolver(connection: Connection, company_id: str, rules: MatchingRules,
+                    lazy: bool = False) -> tuple[CachedResolver, str]:
+    """A resolver holding the decisions still valid for this master data, and that master data's version.
+
+    ``lazy``: master data is read (and validated) only if a name is new, which must happen while
+    ``connection`` is open; tax ids and bank accounts are read at once, as plain columns.
+    """
     version = master_version(connection, company_id, rules.version)
     stored = load_name_cache(connection, company_id, version)
     cache = {name: Resolution(c.party, c.score, c.level, c.matched) for name, c in stored.items()}
-    return CachedResolver(load_counterparties(connection, company_id), cache, threshold=rules.name_threshold,
-                          margin=rules.name_margin, keys={name: c.key for name, c in stored.items() if c.key}), version
+    keys = {name: c.key for name, c in stored.items() if c.key}
+    options = {"threshold": rules.name_threshold, "margin": rules.name_margin, "keys": keys}
+    if not lazy:
+        return CachedResolver(load_counterparties(connection, company_id), cache, **options), version
+    tax_ids, accounts = load_party_keys(connection, company_id)
+    return CachedResolver(lambda: load_counterparties(connection, company_id), cache, tax_ids=tax_ids,
+                          accounts=accounts, **options), version
 
 
 def save_names(connection: Connection, company_id: str, version: str, resolver: CachedResolver) -> int:

@@ -16,24 +16,36 @@ need, so a nightly run over familiar names never pays for it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from ledger.counterparties import Counterparty
 from matching.parties import PartyIndex, Resolution, normalise
 
 
 class CachedResolver:
-    def __init__(self, counterparties: Sequence[Counterparty], cache: Mapping[str, Resolution], *,
-                 threshold: float = 0.80, margin: float = 0.05, keys: Mapping[str, str] | None = None) -> None:
-        """``keys``: normalised keys of names seen before (name → key), so the index skips normalising them."""
-        self.counterparties = list(counterparties)
-        self.keys = keys or {}
+    def __init__(self, counterparties: Sequence[Counterparty] | Callable[[], Sequence[Counterparty]],
+                 cache: Mapping[str, Resolution], *, threshold: float = 0.80, margin: float = 0.05,
+                 keys: Mapping[str, str] | None = None, tax_ids: Mapping[str, str] | None = None,
+                 accounts: Mapping[str, str] | None = None) -> None:
+        """``counterparties`` may be a loader, called only when a name is new; then ``tax_ids`` (tax id →
+        party) and ``accounts`` (account → party) come from the caller. ``keys``: normalised keys of
+        names seen before (name → key), so the index skips normalising them."""
+        self._parties = counterparties if callable(counterparties) else list(counterparties)
         self.cache = dict(cache)
+        self.keys = keys or {}
         self.threshold, self.margin = threshold, margin
-        self.by_tax = {p.tax_id: p.counterparty_id for p in self.counterparties if p.tax_id}
-        self.by_account = {a.replace(" ", ""): p.counterparty_id for p in self.counterparties for a in p.bank_accounts}
+        if tax_ids is None or accounts is None:
+            tax_ids = {p.tax_id: p.counterparty_id for p in self.counterparties if p.tax_id}
+            accounts = {a.replace(" ", ""): p.counterparty_id for p in self.counterparties for a in p.bank_accounts}
+        self.by_tax, self.by_account = dict(tax_ids), dict(accounts)
         self._index: PartyIndex | None = None
         self.new: dict[str, tuple[str, Resolution]] = {}    # name → (normalised key, decision) made in this run
+
+    @property
+    def counterparties(self) -> list[Counterparty]:
+        if callable(self._parties):
+            self._parties = list(self._parties())
+        return self._parties
 
     @property
     def index(self) -> PartyIndex:

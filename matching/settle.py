@@ -131,6 +131,7 @@ class Settler:
         self.open = list(items.open_minor)
         self.result = Settlement(open_minor=self.open)
         self.paid_by: dict[int, list[int]] = {}
+        self.auto_total = 0                    # what auto links allocated to the payment being matched
         self.fx_settled: set[int] = set()      # payments settled in another currency than their invoices'
         self.window = rules.payment_window_days
         n = len(items)
@@ -229,19 +230,37 @@ class Settler:
     def run(self, pay: Payments) -> Settlement:
         self._prepare(pay)
         order = sorted(range(len(pay)), key=lambda p: (pay.day[p], pay.account_no[p], pay.txn_id[p]))
-        tolerance = self.tolerance
+        tolerance, links, fees = self.tolerance, self.result.links, self.result.fees
         for p in order:
-            before = len(self.result.links)
+            before = len(links)
+            self.auto_total = 0
             side = self.side_of[p]
-            if not self._by_reference(p, side) and not self._by_party(p, side):
+            if not (self._by_reference_exact(p, side) or self._by_reference(p, side) or self._by_party(p, side)):
                 self._by_amount_only(p, side)
-            made = self.result.links[before:]
-            auto_total = sum(link.amount_minor for link in made if link.auto)
-            if made and (p in self.fx_settled or auto_total + self.result.fees.get(p, 0) >= abs(
-                    pay.amount_minor[p]) - tolerance[pay.currency[p]]):
-                self.result.settled.add(p)
-            self._account_check(p, made)
+            if len(links) > before:
+                if p in self.fx_settled or self.auto_total + fees.get(p, 0) >= abs(
+                        pay.amount_minor[p]) - tolerance[pay.currency[p]]:
+                    self.result.settled.add(p)
+                if pay.amount_minor[p] <= 0 and pay.counterparty_account[p]:
+                    self._account_check(p, links[before:])
         return self.result
+
+    def _by_reference_exact(self, p: int, side: int) -> bool:
+        """The common case, without building lists: one number, exactly an open invoice, paid in full."""
+        tokens = self.tokens[p]
+        if len(tokens) != 1 or self.rejected:
+            return False
+        item = self.by_number[side].get(tokens[0])
+        pay = self.pay
+        if item is None or self.items.currency[item] != pay.currency[p] or self.open[item] <= 0 or self.open[
+                item] != abs(pay.amount_minor[p]):
+            return False
+        party = self._party(p, {self.items.party[item]})
+        if party[1] in ("unknown", "ambiguous"):
+            party = ("counterparty", "via_reference", 0.97, pay.party_matched[p])
+        self._link(item, p, self.open[item], "reference", (("reference", "exact", 1.0, tokens[0]), party,
+                                                            ("amount", "exact", 1.0, "")))
+        return True
 
     def _link(self, item: int, p: int, allocation: int, rule: str, comparisons: Comparisons,
               tie: bool = False) -> None:
@@ -251,6 +270,7 @@ class Settler:
         auto = score >= self.rules.auto_accept and not tie
         self.result.links.append(SettlementLink(item, p, allocation, auto, score, rule, comparisons))
         if auto:
+            self.auto_total += allocation
             if self.open[item] == self.items.open_minor[item]:
                 self.dirty.setdefault(self.block_of[item], []).append(item)
             self.open[item] -= allocation

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, func, select, text
@@ -21,8 +22,22 @@ def _tuples(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]
     processors = [table.c[name].type.bind_processor(connection.dialect) for name in columns]
     if not any(processors):
         return columns, [tuple(row[c] for c in columns) for row in rows]
-    pairs = list(zip(columns, processors))
+    sqlite = connection.dialect.name == "sqlite"
+    pairs = list(zip(columns, [_once_per_object(p, sqlite) if p else None for p in processors]))
     return columns, [tuple(p(row[c]) if p else row[c] for c, p in pairs) for row in rows]
+
+
+def _once_per_object(processor, sqlite: bool):
+    """Bulk rows share objects (one ``now`` for a whole batch): process each once. On SQLite a
+    datetime becomes the text sqlite3's (slow, per-value) default adapter would have made."""
+    last: list = [object(), None]
+
+    def process(value):
+        if value is not last[0]:
+            result = processor(value)
+            last[0], last[1] = value, result.isoformat(" ") if sqlite and isinstance(result, datetime) else result
+        return last[1]
+    return process
 
 
 def insert_values(connection: Connection, table_name: str, columns: Sequence[str], values: Sequence[tuple]) -> None:

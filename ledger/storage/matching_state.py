@@ -152,6 +152,17 @@ def save_name_cache(connection: Connection, company_id: str, version: str,
     return len(rows)
 
 
+def load_party_keys(connection: Connection, company_id: str) -> tuple[dict[str, str], dict[str, str]]:
+    """(tax id → counterparty id, bank account → counterparty id), read as plain columns."""
+    parties, accounts = CounterpartyRow.__table__, CounterpartyBankAccount.__table__
+    tax_ids = dict(connection.execute(select(parties.c.tax_id, parties.c.external_id).where(
+        (parties.c.company_id == company_id) & parties.c.tax_id.is_not(None))).all())
+    by_account = {account.replace(" ", ""): party for account, party in connection.execute(
+        select(accounts.c.account_no, parties.c.external_id).join(parties, parties.c.id == accounts.c.counterparty_id)
+        .where(parties.c.company_id == company_id))}
+    return tax_ids, by_account
+
+
 # --- cursors -------------------------------------------------------------------------------
 def get_cursor(connection: Connection, company_id: str, name: str) -> int:
     table = MatchCursor.__table__

@@ -55,6 +55,12 @@ def test_a_delta_touches_only_new_transactions_and_the_items_still_open(migrated
     assert (first.transactions, first.open_items, first.links) == (2, 3, {"auto": 2, "suggested": 0})
     assert _links(migrated) == {("44001234", "T1", "auto", 113000), ("26310500000000000085", "T2", "auto", 45200)}
     assert _open(migrated) == {"44005678": 11300}                           # settled items leave the working set
+    with migrated.connect() as connection:                                  # every link keeps its evidence
+        table = MatchLinkRow.__table__
+        stored = connection.execute(select(table).where(table.c.to_no == "3105:T1")).one()
+    assert (stored.rule, stored.rule_version, stored.decided_by) == ("reference", RULES.version, "yecai")
+    assert [(c["name"], c["level"], c["score"]) for c in json.loads(stored.evidence)] == [
+        ("reference", "one_digit_off", 0.97), ("counterparty", "exact", 1.0), ("amount", "exact", 1.0)]
     again = settle_new_transactions(migrated, COMPANY, RULES, TOLERANCES)
     assert again.transactions == 0 and again.links == {}                    # nothing new: nothing written
     store(migrated, COMPANY, "bank", [txn("T3", "100.00", remittance="44005678", days=9)])

@@ -96,3 +96,14 @@ def test_corrupted_names_resolve_to_their_originals() -> None:
     accuracy = correct / len(corrupted)
     print(f"name_matching corrupted → original top-1: {accuracy:.1%} of {len(corrupted)}")
     assert accuracy >= 0.95
+
+
+def test_names_cut_at_35_characters_by_the_bank_resolve() -> None:
+    parties = [*PARTIES, Counterparty(counterparty_id="C6", role=Role.CUSTOMER, country="SG",
+                                      name="Contoso Electronics International Trading Pte. Ltd."),
+               Counterparty(counterparty_id="C7", role=Role.CUSTOMER, country="SG", name="Contoso Foods Pte. Ltd.")]
+    cut = "CONTOSO ELECTRONICS INTERNATIONAL TRADING PTE. LTD."[:35]
+    long_chinese = "中国石油天然气股份有限公司广东销售分公司湛江霞山经营部加油站管理中心有限公司"
+    parties.append(Counterparty(counterparty_id="C8", role=Role.CUSTOMER, name=long_chinese))
+    found = PartyIndex(parties).resolve([cut, long_chinese[:35]])
+    assert [(r.counterparty_id, r.level) for r in found] == [("C6", "fuzzy"), ("C8", "fuzzy")]
