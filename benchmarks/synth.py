@@ -181,14 +181,17 @@ class Synth:
         invoice_name = self.name(party)
         order_ref, ship_ref = self.ref(order_no), self.ref(ship_no)
         due = invoice_day + timedelta(days=30)
+        invoice_rows = []
         for n, (sku, qty, price) in enumerate(lines, 1):
             unit = (price * Decimal("1.05")).quantize(CENT) if over_price else price
             net = (qty * unit).quantize(CENT, ROUND_HALF_UP)
             tax = (net * Decimal("0.13")).quantize(CENT, ROUND_HALF_UP)
             gross += net + tax
-            self.rows[files[2]].append([invoice_no, invoice_day.isoformat(), due.isoformat(), invoice_name,
-                                        party.tax_id, order_ref, ship_ref, "CNY", str(n), sku, str(qty), f"{unit:.2f}",
-                                        "0.13", f"{net:.2f}", f"{tax:.2f}"])
+            invoice_rows.append([invoice_no, invoice_day.isoformat(), due.isoformat(), invoice_name, party.tax_id,
+                                 order_ref, ship_ref, "CNY", str(n), sku, str(qty), f"{unit:.2f}", "0.13",
+                                 f"{net:.2f}", f"{tax:.2f}"])
+        for row in invoice_rows:
+            self.rows[files[2]].append(row)
         self.truth.links.add((kinds[1], ship_no, kinds[2], invoice_no))
         if short_qty:
             self.truth.exceptions.add(("QUANTITY_MISMATCH", kinds[2], invoice_no))
@@ -196,7 +199,7 @@ class Synth:
             self.truth.exceptions.add(("PRICE_MISMATCH", kinds[2], invoice_no))
         if not sales and self.rng.random() < self.p.duplicate_invoice:
             twin = self.number()
-            for row in [r for r in self.rows[files[2]] if r[0] == invoice_no]:
+            for row in invoice_rows:
                 self.rows[files[2]].append([twin, *row[1:5], "", "", *row[7:]])
             self.truth.exceptions.add(("DUPLICATE_INVOICE", kinds[2], invoice_no))
             self.truth.exceptions.add(("DUPLICATE_INVOICE", kinds[2], twin))

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Connection, delete, func, select, text, update
+from sqlalchemy import Connection, delete, func, select, update
 
 from ledger.storage.bulk import insert_rows, insert_values
 from ledger.storage.tables import (
@@ -207,6 +207,18 @@ def refresh_open_items(connection: Connection, company_id: str,
     return len(values)
 
 
+def _fetch(connection: Connection, sql: str, *parameters) -> list[tuple]:
+    """Plain tuples straight from the driver (no row objects, no per-value type processing; dates
+    arrive as ISO text on SQLite): the loads run to millions of rows. ``{}`` marks a parameter."""
+    mark = "%s" if connection.dialect.name == "postgresql" else "?"
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql.format(*[mark] * len(parameters)), parameters)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 @dataclass(slots=True)
 class OpenItemColumns:
     row_id: list[int]
@@ -224,11 +236,10 @@ def _ordinal(value) -> int:
 
 def load_open_items(connection: Connection, company_id: str) -> OpenItemColumns:
     """Only the open invoices and only the columns matching needs, read as columns."""
-    # textual SQL: no per-value type processing (dates arrive as ISO text on SQLite)
-    rows = connection.execute(text(
-        "SELECT o.id, o.doc_type, o.doc_no, p.external_id, o.currency, o.open_minor, o.doc_date FROM open_item o "
-        "LEFT JOIN counterparty p ON p.id = o.party_id WHERE o.company_id = :company AND o.open_minor > 0 "
-        "ORDER BY o.id"), {"company": company_id}).all()
+    rows = _fetch(connection,
+                  "SELECT o.id, o.doc_type, o.doc_no, p.external_id, o.currency, o.open_minor, o.doc_date "
+                  "FROM open_item o LEFT JOIN counterparty p ON p.id = o.party_id "
+                  "WHERE o.company_id = {} AND o.open_minor > 0 ORDER BY o.id", company_id)
     columns = list(zip(*rows)) if rows else [[] for _ in range(7)]
     ordinals: dict = {}
     days = [ordinals.get(d) or ordinals.setdefault(d, _ordinal(d)) for d in columns[6]]
@@ -270,10 +281,10 @@ class BankColumns:
 def load_new_transactions(connection: Connection, company_id: str) -> BankColumns:
     """Bank transactions stored since the bank cursor, as columns, in booking order."""
     since = get_cursor(connection, company_id, "bank_txn")
-    rows = connection.execute(text(
-        "SELECT id, account_no, txn_id, booking_date, amount_minor, currency, counterparty, counterparty_account, "
-        "remittance FROM bank_txn WHERE company_id = :company AND id > :since "
-        "ORDER BY booking_date, account_no, txn_id"), {"company": company_id, "since": since}).all()
+    rows = _fetch(connection,
+                  "SELECT id, account_no, txn_id, booking_date, amount_minor, currency, counterparty, "
+                  "counterparty_account, remittance FROM bank_txn WHERE company_id = {} AND id > {} "
+                  "ORDER BY booking_date, account_no, txn_id", company_id, since)
     columns = list(zip(*rows)) if rows else [[] for _ in range(9)]
     ordinals: dict = {}
     days = [ordinals.get(d) or ordinals.setdefault(d, _ordinal(d)) for d in columns[3]]
