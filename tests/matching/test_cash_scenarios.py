@@ -112,3 +112,23 @@ def test_several_transactions_settle_one_invoice_and_the_rest_stays_open() -> No
                                                                           days=9)], as_of=INV.due_date + timedelta(5))
     assert links(out) == {("44001234", "T1", "auto", "500.00"), ("44001234", "T2", "auto", "300.00")}
     assert codes(out)["INVOICE_OVERDUE"] == {("44001234",)}   # 330.00 still open past the due date
+
+
+def test_a_reviewers_name_decision_is_reused_and_a_rejected_pair_never_returns() -> None:
+    from ledger.settings import Tolerances
+    from matching.engine import run_matching
+    from matching.parties import Resolution
+    from matching.resolution import CachedResolver
+    from matching.rules import load_rules
+    from tests.matching.scenario import DAY, PARTIES
+
+    payment = txn("T1", "1130.00", counterparty="HAIER SMART HOME", remittance="货款")
+    unknown = run([INV], [payment])
+    assert {link[2] for link in links(unknown)} == {"suggested"}          # amount only: a person decides
+    taught = CachedResolver(PARTIES, {"HAIER SMART HOME": Resolution("C1", 1.0, "reviewer", "C1")})
+    known = run_matching([INV], [payment], PARTIES, DAY + timedelta(20), load_rules(), Tolerances(), resolver=taught)
+    assert links(known) == {("44001234", "T1", "auto", "1130.00")} and "HAIER SMART HOME" not in taught.new
+    rejected = frozenset({("sales_invoice", "44001234", "bank_txn", "3105:T1")})
+    never = run_matching([INV], [payment], PARTIES, DAY + timedelta(20), load_rules(), Tolerances(), resolver=taught,
+                         rejected=rejected)
+    assert links(never) == set() and codes(never)["UNMATCHED_BANK_TXN"] == {("T1",)}
