@@ -95,6 +95,17 @@ class Resolution:
     matched: str = ""   # the name or id it matched
 
 
+def by_identifier(by_tax: dict[str, str], by_account: dict[str, str], tax_id: str | None,
+                  account: str | None) -> Resolution | None:
+    """A tax id (统一社会信用代码) or a bank account on file names the party outright."""
+    if tax_id and tax_id in by_tax:
+        return Resolution(by_tax[tax_id], 1.0, "tax_id", tax_id)
+    account = (account or "").replace(" ", "")
+    if account and account in by_account:
+        return Resolution(by_account[account], 0.99, "bank_account", account)
+    return None
+
+
 class PartyIndex:
     """Resolve names, tax ids and bank accounts to counterparty ids."""
 
@@ -149,13 +160,9 @@ class PartyIndex:
         results: list[Resolution | None] = [None] * len(names)
         pending: dict[str, list[int]] = {}
         for i, name in enumerate(names):
-            tax_id = tax_ids[i] if tax_ids else None
-            account = (accounts[i] or "").replace(" ", "") if accounts else ""
-            if tax_id and tax_id in self.by_tax:
-                results[i] = Resolution(self.by_tax[tax_id], 1.0, "tax_id", tax_id)
-            elif account and account in self.by_account:
-                results[i] = Resolution(self.by_account[account], 0.99, "bank_account", account)
-            else:
+            results[i] = by_identifier(self.by_tax, self.by_account, tax_ids[i] if tax_ids else None,
+                                       accounts[i] if accounts else None)
+            if results[i] is None:
                 key = normalise(name) if name else ""
                 owners = self.by_key.get(key)
                 if owners and len(owners) > 1:  # 'Jenkins Group' / 'Jenkins LLC': the legal form decides

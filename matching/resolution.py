@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from ledger.counterparties import Counterparty
-from matching.parties import PartyIndex, Resolution, normalise
+from matching.parties import PartyIndex, Resolution, by_identifier, normalise
 
 
 class CachedResolver:
@@ -59,13 +59,11 @@ class CachedResolver:
         results: list[Resolution | None] = [None] * len(names)
         unseen: dict[str, list[int]] = {}
         for i, name in enumerate(names):
-            tax_id = tax_ids[i] if tax_ids else None
-            account = (accounts[i] or "").replace(" ", "") if accounts else ""
-            if tax_id and tax_id in self.by_tax:
-                results[i] = Resolution(self.by_tax[tax_id], 1.0, "tax_id", tax_id)
-            elif account and account in self.by_account:
-                results[i] = Resolution(self.by_account[account], 0.99, "bank_account", account)
-            elif not name:
+            results[i] = by_identifier(self.by_tax, self.by_account, tax_ids[i] if tax_ids else None,
+                                       accounts[i] if accounts else None)
+            if results[i] is not None:
+                continue
+            if not name:
                 results[i] = Resolution(None, 0.0, "none")
             elif name in self.cache:
                 results[i] = self.cache[name]
