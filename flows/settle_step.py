@@ -24,12 +24,12 @@ from ledger.exceptions import ExceptionItem
 from ledger.money import Money
 from ledger.settings import Tolerances
 from ledger.storage.bulk import insert_values
+from ledger.storage.decisions import rejected_pairs
 from ledger.storage.exception_store import raise_exceptions
 from ledger.storage.matching_state import (
     apply_settlement,
     load_new_transactions,
     load_open_items,
-    load_rejected_pairs,
     refresh_open_items,
     set_cursor,
 )
@@ -95,7 +95,7 @@ def settle_new_transactions(engine: Engine, company_id: str, rules: MatchingRule
         return time.perf_counter()
     with engine.begin() as connection, _bulk_work(connection):
         resolver, version = cached_resolver(connection, company_id, rules, lazy=True)
-        rejected = {(f, n, t) for f, n, kind, t in load_rejected_pairs(connection, company_id) if kind == "bank_txn"}
+        rejected = {(f, n, t) for f, n, kind, t in rejected_pairs(connection, company_id) if kind == "bank_txn"}
         stored = load_open_items(connection, company_id)
         bank = load_new_transactions(connection, company_id)
         loaded = lap()

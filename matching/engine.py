@@ -5,8 +5,8 @@ Pure: documents in, links and exception items out; storage and files are the cal
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence, Set
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from ledger.counterparties import Counterparty
@@ -34,7 +34,7 @@ from matching.findings import (
     unknown_counterparty,
     unmatched_bank_txn,
 )
-from matching.model import Decision, Link
+from matching.model import Comparison, Decision, Link
 from matching.resolution import CachedResolver
 from matching.rules import MatchingRules
 
@@ -55,10 +55,13 @@ def _of(documents: Sequence[BusinessDocument], cls: type) -> list:
 
 def run_matching(documents: Sequence[BusinessDocument], transactions: Sequence[BankTransaction],
                  counterparties: Sequence[Counterparty], as_of: date, rules: MatchingRules,
-                 tolerances: Tolerances, *, rejected: frozenset[tuple[str, str, str, str]] = frozenset(),
-                 resolver: CachedResolver | None = None) -> MatchOutput:
-    """``rejected``: links reviewers rejected, never made again; ``resolver``: names resolved in
-    earlier runs (with reviewers' decisions), which this run reuses and adds to."""
+                 tolerances: Tolerances, *, rejected: Set[tuple[str, str, str, str]] = frozenset(),
+                 autonomous: Set[str] = frozenset(), resolver: CachedResolver | None = None) -> MatchOutput:
+    """``rejected``: pairs a person ignored for good (ledger.storage.decisions), never linked again:
+    they are left out before anything is decided, so another candidate can stand.
+    ``autonomous``: counterparty ids whose suggestions people have confirmed often enough that an
+    untied suggestion for them is accepted without a person (review.learning decides who).
+    ``resolver``: names resolved in earlier runs (with reviewers' decisions), reused and added to."""
     index = resolver or CachedResolver(counterparties, {}, threshold=rules.name_threshold, margin=rules.name_margin)
     resolved = index.resolve([d.counterparty for d in documents],
                              tax_ids=[getattr(d, "counterparty_tax_id", None) for d in documents])
@@ -89,13 +92,15 @@ def run_matching(documents: Sequence[BusinessDocument], transactions: Sequence[B
     to_bank = {(f, n, t) for f, n, kind, t in rejected if kind == "bank_txn"}
     cash = CashMatcher(items, rules, tolerances, accounts, to_bank).match(list(zip(transactions, payer)))
     output.links += cash.links
+    output.links = _earned(output.links, party, autonomous)
     output.exceptions += cash.findings
     output.settled_txns, output.fees = cash.settled_txns, cash.fees
     output.chains, output.parties = chain_results, party
     output.exceptions += overdue(invoices, cash.open, as_of, tolerances)
 
-    linked = {link.to_no for link in cash.links}
-    auto_linked = {link.to_no for link in cash.links if link.decision is Decision.AUTO}
+    cash_links = [link for link in output.links if link.to_type == "bank_txn"]
+    linked = {link.to_no for link in cash_links}
+    auto_linked = {link.to_no for link in cash_links if link.decision is Decision.AUTO}
     for txn, resolution in zip(transactions, payer):
         if txn.number not in linked:
             output.exceptions.append(unmatched_bank_txn(txn.number, txn.amount, txn.counterparty, txn.remittance))
@@ -108,3 +113,25 @@ def run_matching(documents: Sequence[BusinessDocument], transactions: Sequence[B
     unique = {item.fingerprint: item for item in output.exceptions}
     output.exceptions = list(unique.values())
     return output
+
+
+def _earned(links: list[Link], party: dict[tuple[str, str], str | None], autonomous: Set[str]) -> list[Link]:
+    """Suggestions for an autonomous counterparty become automatic, unless tied: a document or
+    transaction with more than one suggestion still waits for a person."""
+    if not autonomous:
+        return links
+    suggested = [link for link in links if link.decision is Decision.SUGGESTED]
+    per_end: dict[tuple[str, str], int] = {}
+    for link in suggested:
+        for end in ((link.from_type, link.from_no), (link.to_type, link.to_no)):
+            per_end[end] = per_end.get(end, 0) + 1
+    result = []
+    for link in links:
+        owner = party.get((link.from_type, link.from_no))
+        if (link.decision is Decision.SUGGESTED and owner in autonomous
+                and per_end[(link.from_type, link.from_no)] == 1 and per_end[(link.to_type, link.to_no)] == 1):
+            evidence = replace(link.evidence, decided_by="yecai:autonomy", comparisons=(
+                *link.evidence.comparisons, Comparison(name="autonomy", level="earned", score=1.0, detail=owner)))
+            link = replace(link, decision=Decision.AUTO, evidence=evidence)
+        result.append(link)
+    return result

@@ -1,14 +1,14 @@
-"""What the matcher keeps between runs, and the ledger of reviewers' decisions it honours.
+"""What the matcher keeps between runs.
 
 - ``open_item``: invoices with money open, the nightly working set (loaded as columns);
-- ``party_name``: each name seen and the party it resolved to (the resolution cache);
-- ``counterparty_alias`` rows with source 'reviewer': names a reviewer tied to a party;
-- ``rejected_pair``: links a reviewer rejected, never proposed again;
+- ``party_name``: each name seen and the party it resolved to (the resolution cache), which
+  also holds a reviewer's answer to "who is this name?" (``decide_name``);
 - ``match_cursor``: the last stored row each kind of run has worked through.
 
-The review queue writes decisions with ``add_alias``, ``decide_name`` and ``reject_pair``;
-the matcher reads them with ``load_counterparties``, ``load_name_cache`` and
-``load_rejected_pairs``.
+Reviewers' other decisions live with the review queue and are read from there: aliases are
+``counterparty_alias`` rows (source 'review', ``review.learning.learn_alias``; read with the
+master data, and any change of them invalidates the automatic cache entries through
+``master_version``), rejected pairs are ``rejected_pair`` (``ledger.storage.decisions``).
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from ledger.storage.tables import (
     MatchCursor,
     OpenItemRow,
     PartyNameRow,
-    RejectedPairRow,
 )
 
 INVOICE_KINDS = ("sales_invoice", "purchase_invoice")
@@ -46,18 +45,6 @@ def _party_row_id(connection: Connection, company_id: str, counterparty_id: str)
     return row_id
 
 
-def add_alias(connection: Connection, company_id: str, counterparty_id: str, alias: str, decided_by: str) -> bool:
-    """Record that ``alias`` names ``counterparty_id`` (a reviewer's decision); False if already known."""
-    party = _party_row_id(connection, company_id, counterparty_id)
-    table = CounterpartyAlias.__table__
-    if connection.execute(select(table.c.id).where((table.c.counterparty_id == party)
-                                                   & (table.c.alias == alias))).first():
-        return False
-    connection.execute(table.insert().values(counterparty_id=party, alias=alias, source="reviewer"))
-    decide_name(connection, company_id, alias, counterparty_id, decided_by)
-    return True
-
-
 def decide_name(connection: Connection, company_id: str, name: str, counterparty_id: str | None,
                 decided_by: str) -> None:
     """A reviewer's answer to "who is this name?" (None: nobody we know); it outlives master data changes."""
@@ -68,33 +55,6 @@ def decide_name(connection: Connection, company_id: str, name: str, counterparty
         company_id=company_id, name=name, name_key="", party_id=party, level="reviewer" if party else "none",
         score=1.0 if party else 0.0, matched=counterparty_id or "", master_version="", decided_by=decided_by,
         decided_at=datetime.now(UTC)))
-
-
-def reject_pair(connection: Connection, company_id: str, link: tuple[str, str, str, str], rejected_by: str,
-                reason: str = "") -> None:
-    """Reject the link (from_type, from_no, to_type, to_no): the stored link goes, and it never returns."""
-    from ledger.storage.tables import MatchLinkRow
-
-    from_type, from_no, to_type, to_no = link
-    table = RejectedPairRow.__table__
-    exists = connection.execute(select(table.c.id).where(
-        (table.c.company_id == company_id) & (table.c.from_type == from_type) & (table.c.from_no == from_no)
-        & (table.c.to_type == to_type) & (table.c.to_no == to_no))).first()
-    if not exists:
-        connection.execute(table.insert().values(company_id=company_id, from_type=from_type, from_no=from_no,
-                                                 to_type=to_type, to_no=to_no, rejected_by=rejected_by,
-                                                 reason=reason, rejected_at=datetime.now(UTC)))
-    links = MatchLinkRow.__table__
-    connection.execute(delete(links).where(
-        (links.c.company_id == company_id) & (links.c.from_type == from_type) & (links.c.from_no == from_no)
-        & (links.c.to_type == to_type) & (links.c.to_no == to_no)))
-
-
-def load_rejected_pairs(connection: Connection, company_id: str) -> frozenset[tuple[str, str, str, str]]:
-    table = RejectedPairRow.__table__
-    return frozenset(tuple(row) for row in connection.execute(
-        select(table.c.from_type, table.c.from_no, table.c.to_type, table.c.to_no)
-        .where(table.c.company_id == company_id)))
 
 
 # --- the resolution cache ------------------------------------------------------------------

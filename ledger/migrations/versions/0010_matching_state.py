@@ -1,7 +1,7 @@
 """matching state
 
 Revision ID: 0010
-Revises: 0005
+Revises: 0007
 Create Date: 2026-12-01 08:23:23.383078
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 import ledger.storage.tables
 
 revision: str = '0010'
-down_revision: str | None = '0005'
+down_revision: str | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -26,20 +26,6 @@ def upgrade() -> None:
     sa.Column('position', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['company_id'], ['company.id'], ),
     sa.PrimaryKeyConstraint('company_id', 'name')
-    )
-    op.create_table('rejected_pair',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('company_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('from_type', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
-    sa.Column('from_no', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
-    sa.Column('to_type', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
-    sa.Column('to_no', sqlmodel.sql.sqltypes.AutoString(length=256), nullable=False),
-    sa.Column('rejected_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('rejected_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['company_id'], ['company.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('company_id', 'from_type', 'from_no', 'to_type', 'to_no')
     )
     op.create_table('party_name',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -89,6 +75,5 @@ def downgrade() -> None:
 
     op.drop_table('open_item')
     op.drop_table('party_name')
-    op.drop_table('rejected_pair')
     op.drop_table('match_cursor')
     # ### end Alembic commands ###
