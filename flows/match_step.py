@@ -21,7 +21,7 @@ from ledger.exceptions import ExceptionItem
 from ledger.posting.templates import PostingTemplates
 from ledger.posting.vouchers import Voucher, number, post
 from ledger.settings import ChartOfAccounts, Tolerances
-from ledger.storage.decisions import rejected_pairs
+from ledger.storage.decisions import blocked_documents, rejected_pairs
 from ledger.storage.exception_store import raise_exceptions
 from ledger.storage.links import save_links
 from ledger.storage.read import load_bank_transactions, load_documents
@@ -67,13 +67,13 @@ def match_company(engine: Engine, company_id: str, *, chart: ChartOfAccounts, te
         documents = load_documents(connection, company_id)
         transactions = load_bank_transactions(connection, company_id)
         resolver, version = cached_resolver(connection, company_id, rules)
-        rejected = rejected_pairs(connection, company_id)
+        rejected, blocked = rejected_pairs(connection, company_id), blocked_documents(connection, company_id)
         autonomous = autonomous_parties(connection, company_id, review_settings.autonomy)
     dates = [d.date for d in documents] + [t.booking_date for t in transactions]
     as_of = as_of or (max(dates) if dates else date.today())
     loaded = time.perf_counter()
     output = run_matching(documents, transactions, resolver.counterparties, as_of, rules, tolerances,
-                          rejected=rejected, autonomous=autonomous, resolver=resolver)
+                          rejected=rejected, autonomous=autonomous, resolver=resolver, blocked=blocked)
     matched = time.perf_counter()
     vouchers = number(post(event, templates, chart) for event in posting_events(documents, transactions, output))
     posted = time.perf_counter()

@@ -24,7 +24,7 @@ from ledger.exceptions import ExceptionItem
 from ledger.money import Money
 from ledger.settings import Tolerances
 from ledger.storage.bulk import insert_values
-from ledger.storage.decisions import rejected_pairs
+from ledger.storage.decisions import blocked_documents, rejected_pairs
 from ledger.storage.exception_store import raise_exceptions
 from ledger.storage.matching_state import (
     apply_settlement,
@@ -122,7 +122,8 @@ def settle_new_transactions(engine: Engine, company_id: str, rules: MatchingRule
                             party=[party_of[r.counterparty_id] if r.counterparty_id is not None else -1 for r in payer],
                             party_level=[r.level for r in payer], party_score=[r.score for r in payer],
                             party_matched=[r.matched for r in payer])
-        settlement = Settler(items, rules, tolerances, party_ids, accounts, rejected).run(payments)
+        settlement = Settler(items, rules, tolerances, party_ids, accounts, rejected,
+                             blocked_documents(connection, company_id)).run(payments)
         matched = lap()
         _write_links(connection, company_id, rules, items, payments, settlement.links)
         run.reduced, run.closed = apply_settlement(connection, stored.row_id, stored.open_minor, settlement.open_minor)

@@ -56,9 +56,10 @@ class CashResult:
 class CashMatcher:
     def __init__(self, items: Iterable[OpenItem], rules: MatchingRules, tolerances: Tolerances,
                  bank_accounts: dict[str, tuple[str, ...]],
-                 rejected: set[tuple[str, str, str]] | frozenset = frozenset()) -> None:
+                 rejected: set[tuple[str, str, str]] | frozenset = frozenset(),
+                 blocked: set[tuple[str, str]] | frozenset = frozenset()) -> None:
         self.items = list({(i.doc_type, i.number): i for i in items}.values())
-        self.rules, self.tolerances, self.rejected = rules, tolerances, rejected
+        self.rules, self.tolerances, self.rejected, self.blocked = rules, tolerances, rejected, blocked
         self.party_ids = sorted({i.party for i in self.items if i.party is not None} | set(bank_accounts))
         self.party_of = {party: n for n, party in enumerate(self.party_ids)}
         self.bank_accounts = {self.party_of[p]: accounts for p, accounts in bank_accounts.items()}
@@ -81,7 +82,7 @@ class CashMatcher:
             party_level=[r.level for r in resolutions], party_score=[r.score for r in resolutions],
             party_matched=[r.matched for r in resolutions])
         settlement = Settler(items, self.rules, self.tolerances, self.party_ids, self.bank_accounts,
-                             self.rejected).run(columns)
+                             self.rejected, self.blocked).run(columns)
         return self._result(settlement, txns)
 
     def _party_number(self, counterparty_id: str | None) -> int:

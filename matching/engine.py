@@ -56,12 +56,14 @@ def _of(documents: Sequence[BusinessDocument], cls: type) -> list:
 def run_matching(documents: Sequence[BusinessDocument], transactions: Sequence[BankTransaction],
                  counterparties: Sequence[Counterparty], as_of: date, rules: MatchingRules,
                  tolerances: Tolerances, *, rejected: Set[tuple[str, str, str, str]] = frozenset(),
-                 autonomous: Set[str] = frozenset(), resolver: CachedResolver | None = None) -> MatchOutput:
+                 autonomous: Set[str] = frozenset(), resolver: CachedResolver | None = None,
+                 blocked: Set[tuple[str, str]] = frozenset()) -> MatchOutput:
     """``rejected``: pairs a person ignored for good (ledger.storage.decisions), never linked again:
     they are left out before anything is decided, so another candidate can stand.
     ``autonomous``: counterparty ids whose suggestions people have confirmed often enough that an
     untied suggestion for them is accepted without a person (review.learning decides who).
-    ``resolver``: names resolved in earlier runs (with reviewers' decisions), reused and added to."""
+    ``resolver``: names resolved in earlier runs (with reviewers' decisions), reused and added to.
+    ``blocked``: documents (doc_type, doc_no) a person marked as duplicates, which no payment settles."""
     index = resolver or CachedResolver(counterparties, {}, threshold=rules.name_threshold, margin=rules.name_margin)
     resolved = index.resolve([d.counterparty for d in documents],
                              tax_ids=[getattr(d, "counterparty_tax_id", None) for d in documents])
@@ -90,7 +92,7 @@ def run_matching(documents: Sequence[BusinessDocument], transactions: Sequence[B
     payer = index.resolve([t.counterparty for t in transactions],
                           accounts=[t.counterparty_account for t in transactions])
     to_bank = {(f, n, t) for f, n, kind, t in rejected if kind == "bank_txn"}
-    cash = CashMatcher(items, rules, tolerances, accounts, to_bank).match(list(zip(transactions, payer)))
+    cash = CashMatcher(items, rules, tolerances, accounts, to_bank, blocked).match(list(zip(transactions, payer)))
     output.links += cash.links
     output.links = _earned(output.links, party, autonomous)
     output.exceptions += cash.findings

@@ -120,7 +120,8 @@ class Settler:
 
     def __init__(self, items: OpenItems, rules: MatchingRules, tolerances: Tolerances,
                  party_ids: list[str], bank_accounts: dict[int, tuple[str, ...]] | None = None,
-                 rejected: set[tuple[str, str, str]] | frozenset = frozenset()) -> None:
+                 rejected: set[tuple[str, str, str]] | frozenset = frozenset(),
+                 blocked: set[tuple[str, str]] | frozenset = frozenset()) -> None:
         self.items, self.rules, self.tolerances = items, rules, tolerances
         self.party_ids = party_ids          # party int → counterparty id, for messages
         self.bank_accounts = bank_accounts or {}
@@ -128,6 +129,9 @@ class Settler:
         self.tolerance: dict[str, int] = {}
         self.fee_max: dict[str, int] = {}
         self.rejected = rejected            # (doc_type, doc_no, bank txn number): never linked again
+        # documents a person marked as duplicates (doc_type, doc_no): no payment may settle them
+        self.blocked = {i for i, (side, number) in enumerate(zip(items.side, items.number))
+                        if (SIDES[side], number) in blocked} if blocked else set()
         self.open = list(items.open_minor)
         self.result = Settlement(open_minor=self.open)
         self.paid_by: dict[int, list[int]] = {}
@@ -181,6 +185,8 @@ class Settler:
         return min(self.fee_max[currency], abs(open_minor) * self.ratio[0] // self.ratio[1])
 
     def _allowed(self, item: int, payment: int) -> bool:
+        if self.blocked and item in self.blocked:
+            return False
         return not self.rejected or (SIDES[self.items.side[item]], self.items.number[item],
                                      self.pay.number[payment]) not in self.rejected
 
@@ -248,7 +254,7 @@ class Settler:
     def _by_reference_exact(self, p: int, side: int) -> bool:
         """The common case, without building lists: one number, exactly an open invoice, paid in full."""
         tokens = self.tokens[p]
-        if len(tokens) != 1 or self.rejected:
+        if len(tokens) != 1 or self.rejected or self.blocked:
             return False
         item = self.by_number[side].get(tokens[0])
         pay = self.pay

@@ -132,3 +132,16 @@ def test_a_reviewers_name_decision_is_reused_and_a_rejected_pair_never_returns()
     never = run_matching([INV], [payment], PARTIES, DAY + timedelta(20), load_rules(), Tolerances(), resolver=taught,
                          rejected=rejected)
     assert links(never) == set() and codes(never)["UNMATCHED_BANK_TXN"] == {("T1",)}
+
+
+def test_no_payment_settles_a_document_marked_as_a_duplicate() -> None:
+    from ledger.settings import Tolerances
+    from matching.engine import run_matching
+    from matching.rules import load_rules
+    from tests.matching.scenario import DAY, PARTIES
+
+    twin = sales_invoice("44001299", ("A", 2, "500.00"), days=1)
+    out = run_matching([INV, twin], [txn("T1", "1130.00", remittance="货款 44001299")], PARTIES, DAY + timedelta(20),
+                       load_rules(), Tolerances(), blocked=frozenset({("sales_invoice", "44001299")}))
+    assert ("44001299", "T1", "auto", "1130.00") not in links(out)
+    assert links(out) == {("44001234", "T1", "auto", "1130.00")}   # the party's one other open item of that amount
