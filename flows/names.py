@@ -32,7 +32,7 @@ def cached_resolver(connection: Connection, company_id: str, rules: MatchingRule
     if not lazy:
         return CachedResolver(load_counterparties(connection, company_id), cache, **options), version
     tax_ids, accounts = load_party_keys(connection, company_id)
-    return CachedResolver(lambda: load_counterparties(connection, company_id), cache, tax_ids=tax_ids,
+    return CachedResolver(lambda: load_counterparties(connection, company_id, tax_ids=False), cache, tax_ids=tax_ids,
                           accounts=accounts, **options), version
 
 
