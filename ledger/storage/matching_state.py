@@ -167,16 +167,34 @@ def refresh_open_items(connection: Connection, company_id: str,
     return len(values)
 
 
-def _fetch(connection: Connection, sql: str, *parameters) -> list[tuple]:
-    """Plain tuples straight from the driver (no row objects, no per-value type processing; dates
-    arrive as ISO text on SQLite): the loads run to millions of rows. ``{}`` marks a parameter."""
+def _fetch_columns(connection: Connection, sql: str, parameters: tuple, *, shared: tuple[int, ...] = (),
+                   dates: tuple[int, ...] = ()) -> list[list]:
+    """Columns straight from the driver, in chunks: no row objects, no per-value type processing.
+
+    The loads run to millions of rows, so memory counts: values that repeat (``shared`` columns:
+    kinds, currencies, parties, accounts) are kept once, and ``dates`` columns (ISO text on SQLite,
+    dates on PostgreSQL) become day ordinals. ``{}`` in ``sql`` marks a parameter.
+    """
     mark = "%s" if connection.dialect.name == "postgresql" else "?"
     cursor = connection.connection.dbapi_connection.cursor()
+    memos: dict[int, dict] = {i: {} for i in (*shared, *dates)}
     try:
         cursor.execute(sql.format(*[mark] * len(parameters)), parameters)
-        return cursor.fetchall()
+        columns = [[] for _ in cursor.description]
+        while chunk := cursor.fetchmany(200_000):
+            for i, values in enumerate(zip(*chunk)):
+                if i in dates:
+                    memo = memos[i]
+                    columns[i] += [memo[v] if v in memo else memo.setdefault(v, _ordinal(v)) for v in values]
+                elif i in shared:
+                    memo = memos[i]
+                    columns[i] += [memo.setdefault(v, v) for v in values]
+                else:
+                    columns[i] += values
+            del chunk
     finally:
         cursor.close()
+    return columns
 
 
 @dataclass(slots=True)
@@ -196,15 +214,10 @@ def _ordinal(value) -> int:
 
 def load_open_items(connection: Connection, company_id: str) -> OpenItemColumns:
     """Only the open invoices and only the columns matching needs, read as columns."""
-    rows = _fetch(connection,
-                  "SELECT o.id, o.doc_type, o.doc_no, p.external_id, o.currency, o.open_minor, o.doc_date "
-                  "FROM open_item o LEFT JOIN counterparty p ON p.id = o.party_id "
-                  "WHERE o.company_id = {} AND o.open_minor > 0 ORDER BY o.id", company_id)
-    columns = list(zip(*rows)) if rows else [[] for _ in range(7)]
-    ordinals: dict = {}
-    days = [ordinals.get(d) or ordinals.setdefault(d, _ordinal(d)) for d in columns[6]]
-    return OpenItemColumns(list(columns[0]), list(columns[1]), list(columns[2]), list(columns[3]),
-                           list(columns[4]), list(columns[5]), days)
+    return OpenItemColumns(*_fetch_columns(
+        connection, "SELECT o.id, o.doc_type, o.doc_no, p.external_id, o.currency, o.open_minor, o.doc_date "
+        "FROM open_item o LEFT JOIN counterparty p ON p.id = o.party_id "
+        "WHERE o.company_id = {} AND o.open_minor > 0 ORDER BY o.id", (company_id,), shared=(1, 3, 4), dates=(6,)))
 
 
 def apply_settlement(connection: Connection, row_ids: Sequence[int], before: Sequence[int],
@@ -241,11 +254,7 @@ class BankColumns:
 def load_new_transactions(connection: Connection, company_id: str) -> BankColumns:
     """Bank transactions stored since the bank cursor, as columns, in booking order."""
     since = get_cursor(connection, company_id, "bank_txn")
-    rows = _fetch(connection,
-                  "SELECT id, account_no, txn_id, booking_date, amount_minor, currency, counterparty, "
-                  "counterparty_account, remittance FROM bank_txn WHERE company_id = {} AND id > {} "
-                  "ORDER BY booking_date, account_no, txn_id", company_id, since)
-    columns = list(zip(*rows)) if rows else [[] for _ in range(9)]
-    ordinals: dict = {}
-    days = [ordinals.get(d) or ordinals.setdefault(d, _ordinal(d)) for d in columns[3]]
-    return BankColumns(list(columns[0]), list(columns[1]), list(columns[2]), days, *map(list, columns[4:]))
+    return BankColumns(*_fetch_columns(
+        connection, "SELECT id, account_no, txn_id, booking_date, amount_minor, currency, counterparty, "
+        "counterparty_account, remittance FROM bank_txn WHERE company_id = {} AND id > {} "
+        "ORDER BY booking_date, account_no, txn_id", (company_id, since), shared=(1, 5, 6, 7), dates=(3,)))
