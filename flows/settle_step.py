@@ -144,17 +144,29 @@ def settle_new_transactions(engine: Engine, company_id: str, rules: MatchingRule
 
 
 def _write_links(connection: Connection, company_id: str, rules: MatchingRules, items: OpenItems,
-                 payments: Payments, links) -> None:
-    decided_at = MatchLinkRow.__table__.c.decided_at.type.bind_processor(connection.dialect)
+                 payments: Payments, links, chunk: int = 100_000) -> None:
+    """Bulk-insert the links in chunks, so a million rows never sit in memory as tuples at once."""
+    processor = MatchLinkRow.__table__.c.decided_at.type.bind_processor(connection.dialect)
     now = datetime.now(UTC)
-    now = decided_at(now) if decided_at else now
-    first = {}
-    for link in links:   # a pair found twice in one run (two tokens naming it) is stored once, as first found
-        first.setdefault((link.item, link.payment), link)
-    insert_values(connection, MatchLinkRow.__table__.name, LINK_COLUMNS, [
-        (company_id, SIDES[items.side[link.item]], items.number[link.item], "bank_txn", payments.number[link.payment],
-         "auto" if link.auto else "suggested", link.score, link.amount_minor, items.currency[link.item], link.rule,
-         rules.version, "yecai", evidence_json(link.comparisons), now) for link in first.values()])
+    now = processor(now) if processor else now
+    if connection.dialect.name == "sqlite" and isinstance(now, datetime):
+        now = now.isoformat(" ")      # the text sqlite3's per-value adapter would make, made once
+    rows: list[tuple] = []
+    payment, seen = -1, set()
+    for link in links:
+        if link.payment != payment:   # a payment's links are contiguous: de-duplicate within it
+            payment, seen = link.payment, set()
+        if link.item in seen:         # a pair found twice in one run (two tokens naming it) is stored once
+            continue
+        seen.add(link.item)
+        rows.append((company_id, SIDES[items.side[link.item]], items.number[link.item], "bank_txn",
+                     payments.number[link.payment], "auto" if link.auto else "suggested", link.score,
+                     link.amount_minor, items.currency[link.item], link.rule, rules.version, "yecai",
+                     evidence_json(link.comparisons), now))
+        if len(rows) == chunk:
+            insert_values(connection, MatchLinkRow.__table__.name, LINK_COLUMNS, rows)
+            rows = []
+    insert_values(connection, MatchLinkRow.__table__.name, LINK_COLUMNS, rows)
 
 
 def _exceptions(items: OpenItems, payments: Payments, names: list[str], payer: list[Resolution],
