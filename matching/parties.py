@@ -23,7 +23,6 @@ from functools import cached_property, lru_cache
 
 import numpy as np
 import zhconv
-from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz, process
 
 from ledger.counterparties import Counterparty
@@ -67,6 +66,8 @@ def normalise(name: str, *, keep_places: bool = False) -> str:
 
 @lru_cache(maxsize=20_000)
 def _syllable(character: str) -> str:
+    from pypinyin import lazy_pinyin  # its phrase tables take ~50 MB: loaded only where pinyin is needed
+
     return "".join(lazy_pinyin(character))
 
 

@@ -151,7 +151,6 @@ class Settler:
         party = np.array(items.party, dtype=np.int64)
         self.lanes = max(1, len(currencies)) * 2
         self.item_block = ((party + 1) * self.lanes + cur * 2 + side)
-        self.block_of = self.item_block.tolist()
         self.by_number = [dict[str, int](), dict[str, int]()]
         for i, (s, number) in enumerate(zip(items.side, items.number)):
             self.by_number[s].setdefault(number, i)
@@ -216,20 +215,19 @@ class Settler:
         party = np.array(pay.party, dtype=np.int64)
         known = cur >= 0
         block = np.where(known, (party + 1) * self.lanes + cur * 2 + side, -1)
-        self.pay_block = block.tolist()
+        self.pay_block = block
         fee_max = np.array([self.fee_max[c] for c in pay.currency], dtype=np.int64)
         base = block * self.span
         keys = self.amount_keys
-        self.exact_lo = np.searchsorted(keys, base + amounts, "left").tolist()
-        self.exact_hi = np.searchsorted(keys, base + amounts, "right").tolist()
-        self.fee_lo = np.searchsorted(keys, base + np.minimum(amounts + 1, top), "left").tolist()
-        self.fee_hi = np.searchsorted(keys, base + np.minimum(amounts + fee_max, top), "right").tolist()
+        # candidate ranges per payment stay numpy arrays: a million Python ints each would cost memory
+        self.exact_lo = np.searchsorted(keys, base + amounts, "left")
+        self.exact_hi = np.searchsorted(keys, base + amounts, "right")
+        self.fee_lo = np.searchsorted(keys, base + np.minimum(amounts + 1, top), "left")
+        self.fee_hi = np.searchsorted(keys, base + np.minimum(amounts + fee_max, top), "right")
         anonymous = (cur * 2 + side) * self.span + amounts
-        self.any_lo = np.searchsorted(self.amount_keys_any, anonymous, "left").tolist()
-        self.any_hi = np.searchsorted(self.amount_keys_any, anonymous, "right").tolist()
-        self.known = known.tolist()
-        self.order_amount = self.by_amount.tolist()
-        self.order_amount_any = self.by_amount_any.tolist()
+        self.any_lo = np.searchsorted(self.amount_keys_any, anonymous, "left")
+        self.any_hi = np.searchsorted(self.amount_keys_any, anonymous, "right")
+        self.known = known
         self.rank_of = self.rank.tolist()
 
     # --- the pass -------------------------------------------------------------------------
@@ -278,7 +276,7 @@ class Settler:
         if auto:
             self.auto_total += allocation
             if self.open[item] == self.items.open_minor[item]:
-                self.dirty.setdefault(self.block_of[item], []).append(item)
+                self.dirty.setdefault(int(self.item_block[item]), []).append(item)
             self.open[item] -= allocation
             self.paid_by.setdefault(item, []).append(p)
 
@@ -430,7 +428,7 @@ class Settler:
 
     def _candidates(self, p: int, limit: int | None = None) -> list[int]:
         """The payer's open items in the date window, in (date, number) order."""
-        block = self.pay_block[p]
+        block = int(self.pay_block[p])
         members = self.block_items.get(block)
         if not members:
             return []
@@ -451,9 +449,9 @@ class Settler:
         """Items of the payer's block from the sorted-amount search, plus those whose open amount
         changed in this pass, that still fit (``fits(open)``), in (date, number) order."""
         day = self.pay.day[p]
-        found = {i for i in self.order_amount[lo:hi] if self.open[i] == self.items.open_minor[i]
+        found = {i for i in self.by_amount[lo:hi].tolist() if self.open[i] == self.items.open_minor[i]
                  and fits(self.open[i]) and self._in_window(i, day) and self._allowed(i, p)}
-        found.update(i for i in self.dirty.get(self.pay_block[p], ())
+        found.update(i for i in self.dirty.get(int(self.pay_block[p]), ())
                      if self.open[i] > 0 and fits(self.open[i]) and self._in_window(i, day) and self._allowed(i, p))
         return sorted(found, key=self.rank_of.__getitem__)
 
@@ -517,7 +515,7 @@ class Settler:
         if pay.party[p] >= 0 or not self.known[p]:
             return
         paid, day = abs(pay.amount_minor[p]), pay.day[p]
-        exact = [i for i in self.order_amount_any[self.any_lo[p]:self.any_hi[p]]
+        exact = [i for i in self.by_amount_any[self.any_lo[p]:self.any_hi[p]].tolist()
                  if self.open[i] == paid and self._in_window(i, day) and self._allowed(i, p)]
         if len(exact) == 1:
             self._link(exact[0], p, paid, "amount_only", (
