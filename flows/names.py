@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import Connection
 
 from ledger.storage.matching_state import (
     CachedName,
+    load_master_name_keys,
     load_name_cache,
     load_party_keys,
     master_version,
@@ -18,22 +21,28 @@ from matching.rules import MatchingRules
 
 
 def cached_resolver(connection: Connection, company_id: str, rules: MatchingRules,
-                    lazy: bool = False) -> tuple[CachedResolver, str]:
+                    names: Iterable[str] | None = None) -> tuple[CachedResolver, str]:
     """A resolver holding the decisions still valid for this master data, and that master data's version.
 
-    ``lazy``: master data is read (and validated) only if a name is new, which must happen while
+    With ``names`` (the incremental step): only those names' decisions are read, and master data is
+    read (without re-validating tax ids) only if one of them is new, which must happen while
     ``connection`` is open; tax ids and bank accounts are read at once, as plain columns.
     """
     version = master_version(connection, company_id, rules.version)
-    stored = load_name_cache(connection, company_id, version)
+    stored = load_name_cache(connection, company_id, version, only=names)
     cache = {name: Resolution(c.party, c.score, c.level, c.matched) for name, c in stored.items()}
-    keys = {name: c.key for name, c in stored.items() if c.key}
-    options = {"threshold": rules.name_threshold, "margin": rules.name_margin, "keys": keys}
-    if not lazy:
-        return CachedResolver(load_counterparties(connection, company_id), cache, **options), version
+    options = {"threshold": rules.name_threshold, "margin": rules.name_margin}
+    if names is None:
+        keys = {name: c.key for name, c in stored.items() if c.key}
+        return CachedResolver(load_counterparties(connection, company_id), cache, keys=keys, **options), version
     tax_ids, accounts = load_party_keys(connection, company_id)
-    return CachedResolver(lambda: load_counterparties(connection, company_id, tax_ids=False), cache, tax_ids=tax_ids,
-                          accounts=accounts, **options), version
+
+    def master_data() -> list:
+        resolver.keys.update(load_master_name_keys(connection, company_id))
+        return load_counterparties(connection, company_id, tax_ids=False)
+
+    resolver = CachedResolver(master_data, cache, tax_ids=tax_ids, accounts=accounts, keys={}, **options)
+    return resolver, version
 
 
 def save_names(connection: Connection, company_id: str, version: str, resolver: CachedResolver) -> int:

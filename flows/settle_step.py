@@ -94,10 +94,10 @@ def settle_new_transactions(engine: Engine, company_id: str, rules: MatchingRule
         cpu.append(time.process_time())
         return time.perf_counter()
     with engine.begin() as connection, _bulk_work(connection):
-        resolver, version = cached_resolver(connection, company_id, rules, lazy=True)
         rejected = {(f, n, t) for f, n, kind, t in rejected_pairs(connection, company_id) if kind == "bank_txn"}
         stored = load_open_items(connection, company_id)
         bank = load_new_transactions(connection, company_id)
+        resolver, version = cached_resolver(connection, company_id, rules, names={n for n in bank.counterparty if n})
         loaded = lap()
         run.transactions, run.open_items = len(bank.row_id), len(stored.row_id)
         if not bank.row_id:

@@ -14,7 +14,7 @@ master data, and any change of them invalidates the automatic cache entries thro
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -81,15 +81,36 @@ class CachedName:
     key: str = ""           # the normalised name
 
 
-def load_name_cache(connection: Connection, company_id: str, version: str) -> dict[str, CachedName]:
-    """Decisions still valid: automatic ones made against this master data, and every reviewer's."""
+def load_name_cache(connection: Connection, company_id: str, version: str,
+                    only: Iterable[str] | None = None) -> dict[str, CachedName]:
+    """Decisions still valid: automatic ones made against this master data, and every reviewer's.
+
+    ``only``: just these names (a nightly delta asks for the names on its new transactions,
+    not for every name ever seen)."""
     names, parties = PartyNameRow.__table__, CounterpartyRow.__table__
-    rows = connection.execute(
-        select(names.c.name, parties.c.external_id, names.c.level, names.c.score, names.c.matched, names.c.name_key)
-        .select_from(names.outerjoin(parties, names.c.party_id == parties.c.id))
-        .where((names.c.company_id == company_id)
-               & ((names.c.master_version == version) | (names.c.decided_by != AGENT))))
+    query = (select(names.c.name, parties.c.external_id, names.c.level, names.c.score, names.c.matched,
+                    names.c.name_key)
+             .select_from(names.outerjoin(parties, names.c.party_id == parties.c.id))
+             .where((names.c.company_id == company_id)
+                    & ((names.c.master_version == version) | (names.c.decided_by != AGENT))))
+    if only is None:
+        rows = connection.execute(query).all()
+    else:
+        wanted = sorted(set(only))
+        rows = [row for start in range(0, len(wanted), 500)
+                for row in connection.execute(query.where(names.c.name.in_(wanted[start:start + 500])))]
     return {name: CachedName(party, level, score, matched, key) for name, party, level, score, matched, key in rows}
+
+
+def load_master_name_keys(connection: Connection, company_id: str) -> dict[str, str]:
+    """Cached normalised keys of the master data's names and aliases (so an index build skips normalising)."""
+    names, parties, aliases = PartyNameRow.__table__, CounterpartyRow.__table__, CounterpartyAlias.__table__
+    master = select(parties.c.name.label("name")).where(parties.c.company_id == company_id).union(
+        select(aliases.c.alias).join(parties, parties.c.id == aliases.c.counterparty_id)
+        .where(parties.c.company_id == company_id)).subquery()
+    return dict(connection.execute(select(names.c.name, names.c.name_key).where(
+        (names.c.company_id == company_id) & (names.c.name_key != "") & names.c.name.in_(select(master.c.name))
+    )).all())
 
 
 def save_name_cache(connection: Connection, company_id: str, version: str,
@@ -102,7 +123,10 @@ def save_name_cache(connection: Connection, company_id: str, version: str,
         return 0
     row_of = dict(connection.execute(select(parties.c.external_id, parties.c.id)
                                      .where(parties.c.company_id == company_id)).all())
-    known = set(connection.execute(select(names.c.name).where(names.c.company_id == company_id)).scalars())
+    wanted = sorted(decided)
+    known = {name for start in range(0, len(wanted), 500) for name in connection.execute(
+        select(names.c.name).where((names.c.company_id == company_id)
+                                   & names.c.name.in_(wanted[start:start + 500]))).scalars()}
     now = datetime.now(UTC)
     rows = [{"company_id": company_id, "name": name, "name_key": key, "party_id": row_of.get(d.party),
              "level": d.level, "score": d.score, "matched": d.matched, "master_version": version,
