@@ -7,7 +7,6 @@ built from the templates and returned (their gapless storage comes with the vouc
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from datetime import date
 
 from sqlalchemy import Engine
 
+from flows.names import cached_resolver, save_names
 from flows.vouchers import posting_events
 from ledger.documents import BankTransaction, BusinessDocument
 from ledger.exceptions import ExceptionItem
@@ -24,9 +24,9 @@ from ledger.settings import ChartOfAccounts, Tolerances
 from ledger.storage.decisions import applied_by_people, blocked_documents, rejected_pairs, settled_by_people
 from ledger.storage.exception_store import raise_exceptions
 from ledger.storage.links import save_links
-from ledger.storage.read import load_bank_transactions, load_counterparties, load_documents
+from ledger.storage.read import load_bank_transactions, load_documents
 from matching.engine import MatchOutput, run_matching
-from matching.model import Decision, Link
+from matching.model import Decision, Link, evidence_json
 from matching.rules import MatchingRules
 from review.learning import autonomous_parties, record_night
 from review.queue import enrich
@@ -50,11 +50,10 @@ class MatchRun:
 def link_row(link: Link) -> dict:
     return {"from_type": link.from_type, "from_no": link.from_no, "to_type": link.to_type, "to_no": link.to_no,
             "decision": link.decision.value, "score": link.score,
-            "amount_minor": link.amount.to_minor() if link.amount else None,
-            "currency": link.amount.currency if link.amount else None, "rule": link.evidence.rule,
+            "amount_minor": link.amount.to_minor() if link.amount is not None else None,
+            "currency": link.amount.currency if link.amount is not None else None, "rule": link.evidence.rule,
             "rule_version": link.evidence.rule_version, "decided_by": link.evidence.decided_by,
-            "evidence": json.dumps([{"name": c.name, "level": c.level, "score": c.score, "detail": c.detail}
-                                    for c in link.evidence.comparisons], ensure_ascii=False)}
+            "evidence": evidence_json((c.name, c.level, c.score, c.detail) for c in link.evidence.comparisons)}
 
 
 def match_company(engine: Engine, company_id: str, *, chart: ChartOfAccounts, templates: PostingTemplates,
@@ -67,7 +66,7 @@ def match_company(engine: Engine, company_id: str, *, chart: ChartOfAccounts, te
     with engine.connect() as connection:
         documents = load_documents(connection, company_id)
         transactions = load_bank_transactions(connection, company_id)
-        parties = load_counterparties(connection, company_id)
+        resolver, version = cached_resolver(connection, company_id, rules)
         rejected, blocked = rejected_pairs(connection, company_id), blocked_documents(connection, company_id)
         decided, applied = settled_by_people(connection, company_id), applied_by_people(connection, company_id)
         autonomous = autonomous_parties(connection, company_id, review_settings.autonomy)
@@ -75,14 +74,16 @@ def match_company(engine: Engine, company_id: str, *, chart: ChartOfAccounts, te
     as_of = as_of or (max(dates) if dates else date.today())
     loaded = time.perf_counter()
     unsettled = [t for t in transactions if t.number not in decided]
-    output = run_matching(documents, unsettled, parties, as_of, rules, tolerances, rejected=rejected,
-                          autonomous=autonomous, blocked=blocked, applied=applied)
+    output = run_matching(documents, unsettled, resolver.counterparties, as_of, rules, tolerances,
+                          rejected=rejected, autonomous=autonomous, resolver=resolver, blocked=blocked,
+                          applied=applied)
     matched = time.perf_counter()
     vouchers = number(post(event, templates, chart) for event in posting_events(documents, transactions, output))
     posted = time.perf_counter()
     with engine.begin() as connection:
         save_links(connection, company_id, [link_row(link) for link in output.links])
         raise_exceptions(connection, company_id, [*output.exceptions, *extra_exceptions])
+        save_names(connection, company_id, version, resolver)
         enrich(connection, company_id)
         record_night(connection, company_id, date.today(), bank_txns=len(transactions),
                      settled_txns=len(output.settled_txns),

@@ -92,6 +92,10 @@ def _cash_event(txn: BankTransaction, settled: Money | None) -> PostingEvent:
     if settled is None:
         kind, name = ("unmatched_receipt", "received") if incoming else ("unmatched_payment", "paid")
         return PostingEvent(kind=kind, amounts={name: amount}, **common)
+    if settled.currency != amount.currency:
+        # an invoice in another currency, settled at the bank's rate: the cash is applied in full here;
+        # the exchange difference on the invoice's side is the posting rules' to book
+        settled = amount
     # what settles beyond the cash is a fee (or write-off within tolerance); cash beyond it is unapplied
     gap = settled - amount
     fee = gap if gap.amount > 0 else zero
