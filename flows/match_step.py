@@ -18,8 +18,9 @@ from sqlalchemy import Engine
 from flows.vouchers import posting_events
 from ledger.documents import BankTransaction, BusinessDocument
 from ledger.exceptions import ExceptionItem
+from ledger.posting.fx import RateTable
 from ledger.posting.templates import PostingTemplates
-from ledger.posting.vouchers import Voucher, number, post
+from ledger.posting.vouchers import Voucher, number, post_all
 from ledger.settings import ChartOfAccounts, Tolerances
 from ledger.storage.exception_store import raise_exceptions
 from ledger.storage.links import save_links
@@ -55,7 +56,10 @@ def link_row(link: Link) -> dict:
 
 def match_company(engine: Engine, company_id: str, *, chart: ChartOfAccounts, templates: PostingTemplates,
                   rules: MatchingRules, tolerances: Tolerances, as_of: date | None = None,
-                  extra_exceptions: Sequence[ExceptionItem] = ()) -> MatchRun:
+                  extra_exceptions: Sequence[ExceptionItem] = (), rates: RateTable | None = None,
+                  persist: bool = True) -> MatchRun:
+    """Match the company's stored documents and build their vouchers; with ``persist`` (the
+    default) links and exceptions are stored, without it nothing is written (a dry run)."""
     started = time.perf_counter()
     with engine.connect() as connection:
         documents = load_documents(connection, company_id)
@@ -66,11 +70,12 @@ def match_company(engine: Engine, company_id: str, *, chart: ChartOfAccounts, te
     loaded = time.perf_counter()
     output = run_matching(documents, transactions, parties, as_of, rules, tolerances)
     matched = time.perf_counter()
-    vouchers = number(post(event, templates, chart) for event in posting_events(documents, transactions, output))
+    vouchers = number(post_all(posting_events(documents, transactions, output, rates), templates, chart, rates))
     posted = time.perf_counter()
-    with engine.begin() as connection:
-        save_links(connection, company_id, [link_row(link) for link in output.links])
-        raise_exceptions(connection, company_id, [*output.exceptions, *extra_exceptions])
+    if persist:
+        with engine.begin() as connection:
+            save_links(connection, company_id, [link_row(link) for link in output.links])
+            raise_exceptions(connection, company_id, [*output.exceptions, *extra_exceptions])
     return MatchRun(as_of=as_of, documents=documents, transactions=transactions, output=output, vouchers=vouchers,
                     seconds={"load": round(loaded - started, 3), "match": round(matched - loaded, 3),
                              "post": round(posted - matched, 3)})

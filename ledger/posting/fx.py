@@ -20,11 +20,14 @@ import bisect
 import csv
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from ledger.money import DEFAULT_ROUNDING, Money, minor_units
+from sqlalchemy import Engine, delete, select
+
+from ledger.money import DEFAULT_ROUNDING, Money, minor_units, to_decimal
+from ledger.posting.tables import FxRateRow
 
 
 class MissingRate(LookupError):
@@ -133,9 +136,32 @@ def read_rates_csv(path: Path) -> tuple[list[Rate], list[str]]:
                 field = "rate_date"
                 rate_date = date.fromisoformat(row["rate_date"].strip())
                 field = "rate"
-                rate = Decimal(row["rate"].strip())
+                rate = to_decimal(row["rate"] or "")
                 field = "source"
                 rates.append(Rate(currency=currency, rate_date=rate_date, rate=rate, source=row["source"].strip()))
             except (ValueError, InvalidOperation, LookupError) as error:
                 problems.append(f"{path}: row {row_no}, field {field}: {row.get(field)!r} ({error})")
     return rates, problems
+
+
+def save_rates(engine: Engine, company_id: str, rates: Iterable[Rate], by: str) -> int:
+    """Store rates (a rate for the same currency and date replaces the earlier one); returns how many."""
+    table = FxRateRow.__table__
+    rows = [{"company_id": company_id, "currency": r.currency, "rate_date": r.rate_date, "rate": format(r.rate, "f"),
+             "source": r.source, "added_by": by, "added_at": datetime.now(UTC)} for r in rates]
+    with engine.begin() as connection:
+        for row in rows:
+            connection.execute(delete(table).where((table.c.company_id == company_id)
+                                                   & (table.c.currency == row["currency"])
+                                                   & (table.c.rate_date == row["rate_date"])))
+        if rows:
+            connection.execute(table.insert(), rows)
+    return len(rows)
+
+
+def load_rates(engine: Engine, company_id: str, base_currency: str) -> RateTable:
+    table = FxRateRow.__table__
+    with engine.connect() as connection:
+        rows = connection.execute(select(table).where(table.c.company_id == company_id)).all()
+    return RateTable(base_currency, (Rate(currency=r.currency, rate_date=r.rate_date, rate=Decimal(r.rate),
+                                          source=r.source) for r in rows))

@@ -28,6 +28,10 @@ class UnbalancedVoucher(ValueError):
     pass
 
 
+class MissingTemplate(ValueError):
+    pass
+
+
 #: a business event booked again after its voucher was reversed keeps its key plus a revision
 REVISION = "@r"
 
@@ -103,7 +107,10 @@ class Voucher:
 def post(event: PostingEvent, templates: PostingTemplates, chart: ChartOfAccounts,
          conversion: Conversion | None = None) -> Voucher:
     """The voucher of one event; with a ``conversion`` its lines also carry base amounts."""
-    template = templates.events[event.kind]
+    template = templates.events.get(event.kind)
+    if template is None:
+        raise MissingTemplate(f"the posting templates (version {templates.version}) have no [events.{event.kind}], "
+                              f"which {event.doc_type} {event.doc_no} needs: add it")
     zero = Money.zero(event.currency)
     summary = template.summary.format(doc_no=event.doc_no, counterparty=event.counterparty)
     lines, debit_total, credit_total = [], zero, zero
