@@ -75,6 +75,14 @@ def test_rates_exports_and_unmatching_from_the_command_line(tmp_path: Path) -> N
     data = json.loads((tmp_path / "v.json").read_text(encoding="utf-8"), parse_float=Decimal)
     usd = [v for v in data["vouchers"] if v["currency"] == "USD"]
     assert usd and all(v["base_currency"] == "CNY" and v["fx"]["rate"] in ("7.1000", "7.1234") for v in usd)
+    # USD invoices booked at 7.1000 and settled after 2026-11-02 at 7.1234: exchange differences in CNY
+    fx = [v for v in data["vouchers"] if v["event_kind"].startswith("fx_difference")]
+    assert fx, "the sample has USD settlements after the rate changed"
+    for voucher in fx:
+        assert voucher["currency"] == "CNY" and {ln["account_code"] for ln in voucher["lines"]} in (
+            {"1122", "660302"}, {"660302", "2202"})
+        assert sum(Decimal(ln["debit"]) for ln in voucher["lines"]) == sum(
+            Decimal(ln["credit"]) for ln in voucher["lines"]) > 0
     bad = runner.invoke(app, ["vouchers", "export", "--format", "xml", "--out", str(tmp_path / "x"), *common])
     assert bad.exit_code == 2 and "expected one of" in bad.output
     nothing = runner.invoke(app, ["vouchers", "unmatch", "no:such", "--by", "li", "--reason", "test", *common])
