@@ -12,6 +12,7 @@ from rich.table import Table
 
 from connectors.errors import FatalError
 from flows.cli_connectors import app as connectors_app
+from flows.cli_review import ui, users_app
 from flows.cli_vouchers import fx_app, ledger_app, vouchers_app
 from ledger.settings import ConfigError, load_chart, load_company, load_environment
 from ledger.storage.engine import DatabaseUrlError, database_url, make_engine
@@ -30,6 +31,8 @@ app.add_typer(connectors_app, name="connectors")
 app.add_typer(vouchers_app, name="vouchers")
 app.add_typer(fx_app, name="fx")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(users_app, name="users")
+app.command("ui")(ui)
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 
+from ledger.posting.audit import verify_audit
 from ledger.posting.book import BookError, booked, post, reverse, reverse_settlement, review, set_period, verify_chain
 from ledger.posting.exports import FORMATS, ExportError, write_export
 from ledger.posting.fx import Rate, RateFileError, read_rates_csv, save_rates
@@ -111,13 +112,16 @@ def reverse_voucher(voucher_id: int, by: ByOption, reason: Annotated[str, typer.
 
 @ledger_app.command("verify")
 def verify(config_path: ConfigOption = DEFAULT_CONFIG, db: DbOption = None) -> None:
-    """Recompute the hash chain over posted vouchers; name the first broken one."""
+    """Recompute the hash chains over posted vouchers and over audit events; name the first broken link."""
     company, engine = _open(config_path, db)
     broken = verify_chain(engine, company)
-    if broken is None:
-        console.print("hash chain intact")
-        return
-    raise _fail(f"hash chain broken at voucher {broken.voucher_no} (position {broken.chain_seq}): {broken.reason}")
+    if broken is not None:
+        raise _fail(f"hash chain broken at voucher {broken.voucher_no} (position {broken.chain_seq}): "
+                    f"{broken.reason}")
+    broken_audit = verify_audit(engine, company)
+    if broken_audit is not None:
+        raise _fail(f"audit chain broken at event {broken_audit.seq}: {broken_audit.reason}")
+    console.print("hash chain intact (vouchers and audit events)")
 
 
 @ledger_app.command("close")

@@ -22,12 +22,16 @@ from ledger.posting.fx import RateTable
 from ledger.posting.templates import PostingTemplates
 from ledger.posting.vouchers import Voucher, number, post_all
 from ledger.settings import ChartOfAccounts, Tolerances
+from ledger.storage.decisions import rejected_pairs
 from ledger.storage.exception_store import raise_exceptions
 from ledger.storage.links import save_links
 from ledger.storage.read import load_bank_transactions, load_counterparties, load_documents
 from matching.engine import MatchOutput, run_matching
-from matching.model import Link
+from matching.model import Decision, Link
 from matching.rules import MatchingRules
+from review.learning import autonomous_parties, record_night
+from review.queue import enrich
+from review.settings import ReviewSettings, load_review_settings
 
 
 @dataclass(slots=True)
@@ -57,18 +61,23 @@ def link_row(link: Link) -> dict:
 def match_company(engine: Engine, company_id: str, *, chart: ChartOfAccounts, templates: PostingTemplates,
                   rules: MatchingRules, tolerances: Tolerances, as_of: date | None = None,
                   extra_exceptions: Sequence[ExceptionItem] = (), rates: RateTable | None = None,
-                  persist: bool = True) -> MatchRun:
-    """Match the company's stored documents and build their vouchers; with ``persist`` (the
-    default) links and exceptions are stored, without it nothing is written (a dry run)."""
+                  review_settings: ReviewSettings | None = None, persist: bool = True) -> MatchRun:
+    """Match the company's stored documents and build their vouchers. Rejected pairs and earned
+    autonomy (the review queue's decisions) steer the matcher. With ``persist`` (the default)
+    links and exceptions are stored; without it nothing is written (a dry run)."""
+    review_settings = review_settings or load_review_settings()
     started = time.perf_counter()
     with engine.connect() as connection:
         documents = load_documents(connection, company_id)
         transactions = load_bank_transactions(connection, company_id)
         parties = load_counterparties(connection, company_id)
+        rejected = rejected_pairs(connection, company_id)
+        autonomous = autonomous_parties(connection, company_id, review_settings.autonomy)
     dates = [d.date for d in documents] + [t.booking_date for t in transactions]
     as_of = as_of or (max(dates) if dates else date.today())
     loaded = time.perf_counter()
-    output = run_matching(documents, transactions, parties, as_of, rules, tolerances)
+    output = run_matching(documents, transactions, parties, as_of, rules, tolerances, rejected=rejected,
+                          autonomous=autonomous)
     matched = time.perf_counter()
     vouchers = number(post_all(posting_events(documents, transactions, output, rates), templates, chart, rates))
     posted = time.perf_counter()
@@ -76,6 +85,11 @@ def match_company(engine: Engine, company_id: str, *, chart: ChartOfAccounts, te
         with engine.begin() as connection:
             save_links(connection, company_id, [link_row(link) for link in output.links])
             raise_exceptions(connection, company_id, [*output.exceptions, *extra_exceptions])
+            enrich(connection, company_id)
+            record_night(connection, company_id, date.today(), bank_txns=len(transactions),
+                         settled_txns=len(output.settled_txns),
+                         auto_links=sum(link.decision is Decision.AUTO for link in output.links),
+                         suggested_links=sum(link.decision is Decision.SUGGESTED for link in output.links))
     return MatchRun(as_of=as_of, documents=documents, transactions=transactions, output=output, vouchers=vouchers,
                     seconds={"load": round(loaded - started, 3), "match": round(matched - loaded, 3),
                              "post": round(posted - matched, 3)})

@@ -64,11 +64,24 @@ class Booked:
     standing: bool      # False once reversed to be booked again (unmatching): it gets a new revision
 
 
-def booked(connection: Connection, company_id: str) -> dict[str, Booked]:
-    """The current voucher per business event (base key), reversals left out."""
-    rows = raw.fetch(connection, "SELECT v.id, v.event_key, v.state, v.base_currency, r.event_kind FROM voucher v "
-                                 "LEFT JOIN voucher r ON r.reversal_of = v.id "
-                                 "WHERE v.company_id = ? AND v.reversal_of IS NULL", (company_id,))
+#: up to this many event keys are looked up one by one; more read the company's whole book
+FEW_KEYS = 50
+
+
+def booked(connection: Connection, company_id: str, keys: Sequence[str] | None = None) -> dict[str, Booked]:
+    """The current voucher per business event (base key), reversals left out; with a few
+    ``keys`` only those events (and their revisions) are read."""
+    query = ("SELECT v.id, v.event_key, v.state, v.base_currency, r.event_kind FROM voucher v "
+             "LEFT JOIN voucher r ON r.reversal_of = v.id WHERE v.company_id = ? AND v.reversal_of IS NULL")
+    params: list = [company_id]
+    if keys is not None and len(keys) <= FEW_KEYS:
+        if not keys:
+            return {}
+        query += " AND (" + " OR ".join("v.event_key = ? OR v.event_key LIKE ? ESCAPE '!'" for _ in keys) + ")"
+        for key in keys:
+            escaped = key.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+            params += [key, f"{escaped}{REVISION}%"]
+    rows = raw.fetch(connection, query, params)
     current: dict[str, Booked] = {}
     for voucher_id, event_key, state, base_currency, reversal_kind in rows:
         key = base_key(event_key)
@@ -112,43 +125,49 @@ def save_drafts(engine: Engine, company_id: str, vouchers: Iterable[Voucher], pr
     An unposted voucher kept in its own currency for want of a rate is replaced once the
     event's new voucher has a conversion (it must be reviewed again: its amounts changed).
     """
-    vouchers = list(vouchers)
     with engine.begin() as connection:
-        current = booked(connection, company_id)
-        new, keys, stale = [], [], []
-        for voucher in vouchers:
-            known = current.get(voucher.event.key)
-            key = voucher.event.key
-            if known is not None and known.standing:
-                if known.state == "posted" or known.base_currency == voucher.base_currency:
-                    continue
-                stale.append(known.voucher_id)
-                key = known.event_key
-            elif known is not None:
-                key = f"{voucher.event.key}{REVISION}{revision_of(known.event_key) + 1}"
-            new.append(voucher)
-            keys.append(key)
-            current[voucher.event.key] = Booked(0, key, "draft", voucher.base_currency, True)
-        if stale:
-            _discard(connection, stale)
-        if not new:
-            return []
-        contents = [_line_content(v) for v in new]
-        rows = [_voucher_tuple(connection, company_id, v, k, prepared_by, lines)
-                for v, k, lines in zip(new, keys, contents)]
-        if raw.is_postgres(connection):
-            ids = [i for (i,) in raw.fetch(connection, "SELECT nextval(pg_get_serial_sequence('voucher', 'id')) "
-                                                       "FROM generate_series(1, ?)", (len(rows),))]
-            insert_values(connection, "voucher", ("id", *VOUCHER_COLUMNS), [(i, *r) for i, r in zip(ids, rows)])
-        else:
-            insert_values(connection, "voucher", VOUCHER_COLUMNS, rows)
-            by_key = dict(raw.fetch_by_ids(
-                connection, "SELECT event_key, id FROM voucher WHERE company_id = ? AND event_key IN ({ids})", keys,
-                params=(company_id,), fallback="SELECT event_key, id FROM voucher WHERE company_id = ? "
-                                               "AND state = 'draft'"))
-            ids = [by_key[k] for k in keys]
-        insert_values(connection, "voucher_line", LINE_COLUMNS,
-                      [(voucher_id, *line) for voucher_id, lines in zip(ids, contents) for line in lines])
+        return draft_vouchers(connection, company_id, vouchers, prepared_by)
+
+
+def draft_vouchers(connection: Connection, company_id: str, vouchers: Iterable[Voucher],
+                   prepared_by: str = AGENT) -> list[int]:
+    """``save_drafts`` inside the caller's transaction (the review queue drafts a write-off with its audit event)."""
+    vouchers = list(vouchers)
+    current = booked(connection, company_id, [v.event.key for v in vouchers])
+    new, keys, stale = [], [], []
+    for voucher in vouchers:
+        known = current.get(voucher.event.key)
+        key = voucher.event.key
+        if known is not None and known.standing:
+            if known.state == "posted" or known.base_currency == voucher.base_currency:
+                continue
+            stale.append(known.voucher_id)
+            key = known.event_key
+        elif known is not None:
+            key = f"{voucher.event.key}{REVISION}{revision_of(known.event_key) + 1}"
+        new.append(voucher)
+        keys.append(key)
+        current[voucher.event.key] = Booked(0, key, "draft", voucher.base_currency, True)
+    if stale:
+        _discard(connection, stale)
+    if not new:
+        return []
+    contents = [_line_content(v) for v in new]
+    rows = [_voucher_tuple(connection, company_id, v, k, prepared_by, lines)
+            for v, k, lines in zip(new, keys, contents)]
+    if raw.is_postgres(connection):
+        ids = [i for (i,) in raw.fetch(connection, "SELECT nextval(pg_get_serial_sequence('voucher', 'id')) "
+                                                   "FROM generate_series(1, ?)", (len(rows),))]
+        insert_values(connection, "voucher", ("id", *VOUCHER_COLUMNS), [(i, *r) for i, r in zip(ids, rows)])
+    else:
+        insert_values(connection, "voucher", VOUCHER_COLUMNS, rows)
+        by_key = dict(raw.fetch_by_ids(
+            connection, "SELECT event_key, id FROM voucher WHERE company_id = ? AND event_key IN ({ids})", keys,
+            params=(company_id,), fallback="SELECT event_key, id FROM voucher WHERE company_id = ? "
+                                           "AND state = 'draft'"))
+        ids = [by_key[k] for k in keys]
+    insert_values(connection, "voucher_line", LINE_COLUMNS,
+                  [(voucher_id, *line) for voucher_id, lines in zip(ids, contents) for line in lines])
     return ids
 
 
@@ -281,7 +300,7 @@ def set_period(engine: Engine, company_id: str, period: str, state: str, by: str
             blocking = SEVERITIES[SEVERITIES.index(block_severity):]
             items = ExceptionItemRow.__table__
             open_items = connection.execute(select(items.c.code).where(
-                (items.c.company_id == company_id) & (items.c.status == "open")
+                (items.c.company_id == company_id) & items.c.status.in_(("open", "in_review", "snoozed"))
                 & items.c.severity.in_(blocking))).scalars().all()
             if open_items:
                 raise BookError(f"period {period} cannot close: {len(open_items)} open exception(s) of severity "

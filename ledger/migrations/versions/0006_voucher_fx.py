@@ -1,7 +1,7 @@
 """vouchers in the base currency (rates, conversions, base amounts per line); content hashes
 
 Revision ID: 0006
-Revises: 0005
+Revises: 0007 (the review queue's migration, merged first; chained after it here)
 """
 from collections.abc import Sequence
 
@@ -10,7 +10,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0006'
-down_revision: str | None = '0005'
+down_revision: str | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
