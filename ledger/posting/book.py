@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, Engine, delete, select, update
 
+from ledger.money import Money
 from ledger.posting import raw
 from ledger.posting.chain import LINE, BookError, Broken, content_hash, post, verify_chain
 from ledger.posting.tables import AccountingPeriod, VoucherLineRow, VoucherRow
@@ -91,16 +92,21 @@ def booked(connection: Connection, company_id: str, keys: Sequence[str] | None =
     return current
 
 
+def _minor(amount: Money) -> int:
+    return 0 if not amount.amount else amount.to_minor()
+
+
 def _line_content(voucher: Voucher) -> list[tuple]:
     """The voucher's lines in chain.LINE order."""
     lines = []
     for line in voucher.lines:
         dimensions = line.dimensions
-        base_debit, base_credit = line.base
-        lines.append((line.line_no, line.account_code, line.account_name, line.debit.to_minor(),
-                      line.credit.to_minor(), line.summary, dimensions.get("customer", ""),
-                      dimensions.get("supplier", ""), dimensions.get("project", ""), dimensions.get("department", ""),
-                      dimensions.get("product_line", ""), base_debit.to_minor(), base_credit.to_minor()))
+        debit, credit = _minor(line.debit), _minor(line.credit)
+        base_debit = debit if line.base_debit is None else _minor(line.base_debit)
+        base_credit = credit if line.base_credit is None else _minor(line.base_credit)
+        lines.append((line.line_no, line.account_code, line.account_name, debit, credit, line.summary,
+                      dimensions.get("customer", ""), dimensions.get("supplier", ""), dimensions.get("project", ""),
+                      dimensions.get("department", ""), dimensions.get("product_line", ""), base_debit, base_credit))
     return lines
 
 
@@ -114,9 +120,11 @@ def _voucher_tuple(connection: Connection, company_id: str, voucher: Voucher, ev
     content = content_hash((event_key, event.date.isoformat(), voucher.word, event.currency, event.doc_type,
                             event.doc_no, None, voucher.base_currency, rate,
                             None if rate_date is None else rate_date.isoformat(), source), lines)
-    return (company_id, event_key, event.kind, voucher.word, voucher.period, raw.db_date(connection, event.date),
-            "draft", event.doc_type, event.doc_no, event.currency, voucher.template_version, "", prepared_by,
-            voucher.base_currency, rate, raw.db_date(connection, rate_date), source, content)
+    day = event.date
+    return (company_id, event_key, event.kind, voucher.word, f"{day.year:04d}-{day.month:02d}",
+            raw.db_date(connection, day), "draft", event.doc_type, event.doc_no, event.currency,
+            voucher.template_version, "", prepared_by, voucher.base_currency, rate,
+            raw.db_date(connection, rate_date), source, content)
 
 
 def save_drafts(engine: Engine, company_id: str, vouchers: Iterable[Voucher], prepared_by: str = AGENT) -> list[int]:
