@@ -78,6 +78,8 @@ class PostingTemplates(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     version: str = Field(min_length=1)
     fx_account: str | None = Field(default=None, pattern=r"^\d{4,12}$")   # exchange differences (汇兑损益)
+    # one voucher word for every event (a company that numbers all vouchers as 记), else each event's own
+    single_word: str | None = Field(default=None, min_length=1, max_length=2)
     events: dict[str, EventTemplate]
 
 

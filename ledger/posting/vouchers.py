@@ -133,7 +133,8 @@ def post(event: PostingEvent, templates: PostingTemplates, chart: ChartOfAccount
                                 f"check the template's amounts")
     if conversion is not None and conversion.base_currency != event.currency:
         lines = _convert(lines, conversion, templates, chart, summary)
-    return Voucher(event=event, word=template.word, lines=tuple(lines), template_version=templates.version,
+    return Voucher(event=event, word=templates.single_word or template.word, lines=tuple(lines),
+                   template_version=templates.version,
                    conversion=conversion if conversion is not None and conversion.base_currency != event.currency
                    else None)
 
