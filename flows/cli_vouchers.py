@@ -145,8 +145,10 @@ def reopen_period(period: str, by: ByOption, reason: Annotated[str, typer.Option
 def unmatch(txn: Annotated[str, typer.Argument(help="The bank transaction, account_no:txn_id as in links.csv.")],
             by: ByOption, reason: Annotated[str, typer.Option(help="Why the settlement is undone.")],
             config_path: ConfigOption = DEFAULT_CONFIG, db: DbOption = None) -> None:
-    """Undo the vouchers of a settlement that was unmatched: a posted voucher gets a red-letter
-    reversal draft, an unposted one is discarded; the next sync books the transaction as it now stands."""
+    """Undo the vouchers of an unmatched settlement (bank transaction TXN).
+
+    A posted voucher gets a red-letter reversal draft, an unposted one is discarded; the next
+    sync books the transaction as it now stands."""
     company, engine = _open(config_path, db)
     undone = _act(reverse_settlement, engine, company, txn, by=by, reason=reason)
     if not undone:
@@ -185,8 +187,10 @@ def preview(templates_path: Annotated[Path, typer.Option("--templates", "-t", he
             as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default: the latest document date)")] = None,
             show: Annotated[int, typer.Option(help="How many changed events to show in full.")] = 20,
             config_path: ConfigOption = DEFAULT_CONFIG, db: DbOption = None) -> None:
-    """Dry run: the vouchers a template file would produce from the stored documents, against
-    the vouchers the book holds now (added, removed and changed lines). Writes nothing."""
+    """Dry run of a template change: added, removed and changed voucher lines. Writes nothing.
+
+    Rebuilds the vouchers from the stored documents with the given templates and compares them
+    with the vouchers the book holds now, event by event."""
     from datetime import date
 
     from flows.match_step import match_company

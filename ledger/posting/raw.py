@@ -52,10 +52,6 @@ def iso(value) -> str | None:
     return value if value is None or isinstance(value, str) else value.isoformat()
 
 
-def as_date(value) -> date | None:
-    return date.fromisoformat(value) if isinstance(value, str) else value
-
-
 def fetch(connection: Connection, statement: str, params: Sequence = ()) -> list[tuple]:
     with cursor(connection) as raw:
         raw.execute(sql(connection, statement), tuple(params))

@@ -1,7 +1,9 @@
 """Voucher tables: vouchers and lines (integer minor units), numbering counters, periods.
 
-Posted vouchers are immutable: database triggers (SQLite and PostgreSQL, migration 0005)
-refuse updates and deletes of a posted voucher and of its lines, whatever the client.
+Posted vouchers are immutable: database triggers (SQLite and PostgreSQL, migrations 0005 and
+0006) refuse updates and deletes of a posted voucher and any change to its lines, whatever
+the client. Foreign-currency vouchers keep their rate, its date and source, and every line
+its base-currency amounts (0006).
 """
 
 from __future__ import annotations
