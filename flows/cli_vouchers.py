@@ -135,7 +135,7 @@ def close_period(period: str, by: ByOption, config_path: ConfigOption = DEFAULT_
 @ledger_app.command("reopen")
 def reopen_period(period: str, by: ByOption, reason: Annotated[str, typer.Option(help="Why.")],
                   config_path: ConfigOption = DEFAULT_CONFIG, db: DbOption = None) -> None:
-    """Reopen a closed period, with a reason that is recorded."""
+    """Reopen a closed period: --by must be a user with the finance_admin role (yecai users); the reason is audited."""
     company, engine = _open(config_path, db)
     _act(set_period, engine, company, period, "open", by=by, reason=reason)
     console.print(f"period {period} reopened")

@@ -23,10 +23,12 @@ from sqlalchemy import Connection, Engine, delete, select, update
 
 from ledger.money import Money
 from ledger.posting import raw
+from ledger.posting.audit import append_event
 from ledger.posting.chain import LINE, BookError, Broken, content_hash, post, verify_chain
 from ledger.posting.tables import AccountingPeriod, VoucherLineRow, VoucherRow
 from ledger.posting.vouchers import REVISION, Voucher, bank_event_key, base_key, revision_of
 from ledger.storage.bulk import insert_values
+from ledger.storage.review_tables import ReviewUser
 from ledger.storage.tables import ExceptionItemRow
 
 __all__ = [
@@ -293,12 +295,27 @@ def reverse_settlement(engine: Engine, company_id: str, txn_no: str, by: str, re
 SEVERITIES = ("low", "medium", "high", "critical")
 
 
+#: the role a person needs to reopen a closed period (review/roles.py ROLES)
+REOPEN_ROLE = "finance_admin"
+
+
+def _roles(connection: Connection, username: str) -> set[str]:
+    users = ReviewUser.__table__
+    row = connection.execute(select(users.c.roles, users.c.disabled).where(users.c.username == username)).first()
+    if row is None or row.disabled:
+        return set()
+    return {r.strip() for r in row.roles.split(",") if r.strip()}
+
+
 def set_period(engine: Engine, company_id: str, period: str, state: str, by: str, reason: str = "",
                block_severity: str = "high") -> None:
     """Close a period (every voucher in it posted, no open exception at or above
-    ``block_severity``) or reopen it (a reason is required)."""
+    ``block_severity``) or reopen it (a user with the finance_admin role, and a reason).
+    Either change is appended to the audit chain in the same transaction."""
     vouchers, periods = VoucherRow.__table__, AccountingPeriod.__table__
     with engine.begin() as connection:
+        where = (periods.c.company_id == company_id) & (periods.c.period == period)
+        before = connection.execute(select(periods.c.state).where(where)).scalar_one_or_none() or "open"
         if state == "closed":
             pending = connection.execute(select(vouchers.c.id).where(
                 (vouchers.c.company_id == company_id) & (vouchers.c.period == period)
@@ -313,9 +330,15 @@ def set_period(engine: Engine, company_id: str, period: str, state: str, by: str
             if open_items:
                 raise BookError(f"period {period} cannot close: {len(open_items)} open exception(s) of severity "
                                 f"{block_severity} or above ({', '.join(sorted(set(open_items)))}); resolve them first")
-        elif not reason.strip():
-            raise BookError(f"reopening period {period} needs a reason")
+        else:
+            if not reason.strip():
+                raise BookError(f"reopening period {period} needs a reason")
+            if REOPEN_ROLE not in _roles(connection, by):
+                raise BookError(f"reopening period {period} needs the {REOPEN_ROLE} role, which {by!r} does not "
+                                f"have (yecai users add/roles)")
         values = {"state": state, "changed_by": by, "changed_at": datetime.now(UTC), "reason": reason}
-        where = (periods.c.company_id == company_id) & (periods.c.period == period)
         if connection.execute(update(periods).where(where).values(**values)).rowcount == 0:
             connection.execute(periods.insert().values(company_id=company_id, period=period, **values))
+        append_event(connection, company_id, actor=by, role=REOPEN_ROLE if state == "open" else "",
+                     action="period_reopen" if state == "open" else "period_close", subject=f"period:{period}",
+                     before={"state": before}, after={"state": state}, reason=reason)

@@ -8,7 +8,7 @@ import threading
 import uuid
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -18,6 +18,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from ledger.money import Money
+from ledger.posting.audit import verify_audit
 from ledger.posting.book import (
     BookError,
     post,
@@ -35,6 +36,7 @@ from ledger.posting.templates import load_templates
 from ledger.posting.vouchers import PostingEvent, bank_event_key
 from ledger.posting.vouchers import post as build
 from ledger.settings import load_chart, load_company
+from ledger.storage.review_tables import AuditEvent, ReviewUser
 from ledger.storage.store import sync_company
 from tests.conftest import EXAMPLE_CONFIG
 
@@ -100,7 +102,15 @@ def test_tamper_drill_names_the_changed_voucher(book) -> None:
     assert broken is not None and broken.voucher_no == numbers[1] and "content" in broken.reason
 
 
+def add_user(engine, username: str, roles: str) -> None:
+    with engine.begin() as connection:
+        connection.execute(ReviewUser.__table__.insert().values(username=username, password_hash="x", roles=roles,
+                                                                 created_at=datetime.now(UTC)))
+
+
 def test_closed_periods_refuse_postings_and_reopening_needs_a_reason(book) -> None:
+    add_user(book, "admin", "approver,finance_admin")
+    add_user(book, "li.reviewer", "reviewer")
     october = drafts(book, 1, day=date(2026, 10, 30))
     with pytest.raises(BookError, match="not posted"):
         set_period(book, COMPANY, "2026-10", "closed", by="admin")
@@ -129,8 +139,19 @@ def test_closed_periods_refuse_postings_and_reopening_needs_a_reason(book) -> No
         post(book, COMPANY, late, by="wang.poster")
     with pytest.raises(BookError, match="needs a reason"):
         set_period(book, COMPANY, "2026-10", "open", by="admin")
+    for someone in ("li.reviewer", "nobody"):
+        with pytest.raises(BookError, match="needs the finance_admin role"):
+            set_period(book, COMPANY, "2026-10", "open", by=someone, reason="late supplier invoice")
     set_period(book, COMPANY, "2026-10", "open", by="admin", reason="late supplier invoice")
     assert post(book, COMPANY, late, by="wang.poster") == ["转-2026-10-0002"]
+    with book.connect() as connection:   # every close and reopen is in the audit chain
+        events = connection.execute(select(AuditEvent.__table__.c.action, AuditEvent.__table__.c.actor,
+                                           AuditEvent.__table__.c.reason)
+                                    .order_by(AuditEvent.__table__.c.seq)).all()
+    assert [tuple(e) for e in events] == [
+        ("period_close", "admin", ""), ("period_reopen", "admin", "check the severity rule"),
+        ("period_close", "admin", ""), ("period_reopen", "admin", "late supplier invoice")]
+    assert verify_audit(book, COMPANY) is None
 
 
 def test_red_letter_reversal_once_and_never_of_a_reversal(book) -> None:
