@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
-from connectors.contract import Connector, Record, Skipped
+from connectors.contract import Batch, Connector, Record, Skipped
 from connectors.errors import FatalError
 from connectors.registry import resolve
 from ledger.errors import BadInput
@@ -43,16 +43,16 @@ def run_source(engine: Engine, config: CompanyConfig, name: str) -> SourceRun:
     position = [since]
 
     def documents():
-        for item in connector.fetch(since):
-            if isinstance(item, Record):
-                run.read += 1
+        for item in connector.fetch_bulk(since):
+            if isinstance(item, Record | Batch):
+                run.read += len(item.rows) if isinstance(item, Batch) else 1
                 if item.cursor is not None:
                     position[0] = item.cursor
-                yield item.document
+                yield item.rows if isinstance(item, Batch) else item.document
             elif isinstance(item, Skipped):
                 run.problems.append(item.problem)
             else:  # a connector bug, not bad data
-                raise FatalError(f"connector {name!r} yielded {type(item).__name__}, expected Record or Skipped")
+                raise FatalError(f"connector {name!r} yielded {type(item).__name__}, expected Record, Batch or Skipped")
 
     run.result = store(engine, config.company.id, name, documents(), problems=run.problems,
                        cursor=lambda: position[0])

@@ -1,7 +1,8 @@
 """vouchers in the base currency (rates, conversions, base amounts per line); content hashes
 
 Revision ID: 0006
-Revises: 0007 (the review queue's migration, merged first; chained after it here)
+Revises: 0007 and 0009 (the review queue's and the bank chunks' migrations, merged into main
+first, both on 0005): this revision is also the merge point, so there is one head
 """
 from collections.abc import Sequence
 
@@ -10,7 +11,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0006'
-down_revision: str | None = '0007'
+down_revision: str | tuple[str, ...] | None = ('0007', '0009')
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
