@@ -158,6 +158,17 @@ def unmatch(txn: Annotated[str, typer.Argument(help="The bank transaction, accou
         console.print(f"{item.event_key}: voucher {item.voucher_id} {item.action}{extra}")
 
 
+def _pairs(option: str, text: str) -> dict[str, str]:
+    """``记=PRE001,收=PRE002`` → {"记": "PRE001", "收": "PRE002"}."""
+    pairs = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise _fail(f"{option} {item!r}: expected NAME=CODE pairs separated by commas")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
 @vouchers_app.command("export")
 def export(out: Annotated[Path, typer.Option("--out", "-o", help="The file to write.")],
            format_: Annotated[str, typer.Option(
@@ -168,13 +179,20 @@ def export(out: Annotated[Path, typer.Option("--out", "-o", help="The file to wr
            period: Annotated[str | None, typer.Option(help="YYYY-MM")] = None,
            account_book: Annotated[str, typer.Option(help="Kingdee: the account book (账簿) code.")] = "",
            org: Annotated[str, typer.Option(help="Kingdee: the accounting organisation (核算组织) code.")] = "",
+           word_codes: Annotated[str, typer.Option(help="Kingdee: 凭证字 codes, e.g. 记=PRE001,收=PRE002 "
+                                                        "(default: the word itself).")] = "",
+           currency_codes: Annotated[str, typer.Option(help="Kingdee: 币别 codes beyond CNY=PRE001,USD=PRE007, "
+                                                            "e.g. EUR=PRE003.")] = "",
            config_path: ConfigOption = DEFAULT_CONFIG, db: DbOption = None) -> None:
     """Write vouchers (posted ones by default) for another system to import."""
     if format_ not in FORMATS:
         raise _fail(f"--format {format_!r}: expected one of {', '.join(FORMATS)}")
     company, engine = _open(config_path, db)
     vouchers = load_vouchers(engine, company, state=None if state == "all" else state, period=period)
-    options = {"account_book": account_book, "org": org} if format_ == "kingdee" else {}
+    options = {}
+    if format_ == "kingdee":
+        options = {"account_book": account_book, "org": org, "word_codes": _pairs("--word-codes", word_codes),
+                   "currency_codes": _pairs("--currency-codes", currency_codes)}
     try:
         write_export(format_, out, vouchers, **options)
     except ExportError as error:

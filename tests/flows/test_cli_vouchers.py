@@ -6,6 +6,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -83,6 +84,15 @@ def test_rates_exports_and_unmatching_from_the_command_line(tmp_path: Path) -> N
             {"1122", "660302"}, {"660302", "2202"})
         assert sum(Decimal(ln["debit"]) for ln in voucher["lines"]) == sum(
             Decimal(ln["credit"]) for ln in voucher["lines"]) > 0
+    coded = runner.invoke(app, ["vouchers", "export", "-f", "kingdee", "-o", str(tmp_path / "k.xlsx"), "--state",
+                                "all", "--word-codes", "转=PRE004,收=PRE002", *common])
+    assert coded.exit_code == 0, coded.output
+    words = {row[6] for row in load_workbook(tmp_path / "k.xlsx").active.iter_rows(min_row=3, values_only=True)
+             if row[6]}
+    assert words <= {"PRE004", "PRE002", "付"} and "PRE004" in words
+    wrong = runner.invoke(app, ["vouchers", "export", "-f", "kingdee", "-o", str(tmp_path / "k.xlsx"),
+                                "--word-codes", "转PRE004", *common])
+    assert wrong.exit_code == 2 and "NAME=CODE" in wrong.output
     bad = runner.invoke(app, ["vouchers", "export", "--format", "xml", "--out", str(tmp_path / "x"), *common])
     assert bad.exit_code == 2 and "expected one of" in bad.output
     nothing = runner.invoke(app, ["vouchers", "unmatch", "no:such", "--by", "li", "--reason", "test", *common])
