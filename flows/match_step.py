@@ -18,8 +18,9 @@ from flows.names import cached_resolver, save_names
 from flows.vouchers import posting_events
 from ledger.documents import BankTransaction, BusinessDocument
 from ledger.exceptions import ExceptionItem
+from ledger.posting.fx import RateTable
 from ledger.posting.templates import PostingTemplates
-from ledger.posting.vouchers import Voucher, number, post
+from ledger.posting.vouchers import Voucher, number, post_all
 from ledger.settings import ChartOfAccounts, Tolerances
 from ledger.storage.decisions import applied_by_people, blocked_documents, rejected_pairs, settled_by_people
 from ledger.storage.exception_store import raise_exceptions
@@ -58,9 +59,11 @@ def link_row(link: Link) -> dict:
 
 def match_company(engine: Engine, company_id: str, *, chart: ChartOfAccounts, templates: PostingTemplates,
                   rules: MatchingRules, tolerances: Tolerances, as_of: date | None = None,
-                  extra_exceptions: Sequence[ExceptionItem] = (),
-                  review_settings: ReviewSettings | None = None) -> MatchRun:
-    """Rejected pairs and earned autonomy (the review queue's decisions) steer the matcher."""
+                  extra_exceptions: Sequence[ExceptionItem] = (), rates: RateTable | None = None,
+                  review_settings: ReviewSettings | None = None, persist: bool = True) -> MatchRun:
+    """Match the company's stored documents and build their vouchers. Rejected pairs and earned
+    autonomy (the review queue's decisions) steer the matcher. With ``persist`` (the default)
+    links and exceptions are stored; without it nothing is written (a dry run)."""
     review_settings = review_settings or load_review_settings()
     started = time.perf_counter()
     with engine.connect() as connection:
@@ -78,17 +81,18 @@ def match_company(engine: Engine, company_id: str, *, chart: ChartOfAccounts, te
                           rejected=rejected, autonomous=autonomous, resolver=resolver, blocked=blocked,
                           applied=applied)
     matched = time.perf_counter()
-    vouchers = number(post(event, templates, chart) for event in posting_events(documents, transactions, output))
+    vouchers = number(post_all(posting_events(documents, transactions, output, rates), templates, chart, rates))
     posted = time.perf_counter()
-    with engine.begin() as connection:
-        save_links(connection, company_id, [link_row(link) for link in output.links])
-        raise_exceptions(connection, company_id, [*output.exceptions, *extra_exceptions])
-        save_names(connection, company_id, version, resolver)
-        enrich(connection, company_id)
-        record_night(connection, company_id, date.today(), bank_txns=len(transactions),
-                     settled_txns=len(output.settled_txns),
-                     auto_links=sum(link.decision is Decision.AUTO for link in output.links),
-                     suggested_links=sum(link.decision is Decision.SUGGESTED for link in output.links))
+    if persist:
+        with engine.begin() as connection:
+            save_links(connection, company_id, [link_row(link) for link in output.links])
+            raise_exceptions(connection, company_id, [*output.exceptions, *extra_exceptions])
+            save_names(connection, company_id, version, resolver)
+            enrich(connection, company_id)
+            record_night(connection, company_id, date.today(), bank_txns=len(transactions),
+                         settled_txns=len(output.settled_txns),
+                         auto_links=sum(link.decision is Decision.AUTO for link in output.links),
+                         suggested_links=sum(link.decision is Decision.SUGGESTED for link in output.links))
     return MatchRun(as_of=as_of, documents=documents, transactions=transactions, output=output, vouchers=vouchers,
                     seconds={"load": round(loaded - started, 3), "match": round(matched - loaded, 3),
                              "post": round(posted - matched, 3)})
