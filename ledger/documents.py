@@ -288,6 +288,30 @@ class BankTransaction:
             for name in ("counterparty", "counterparty_account", "remittance"):
                 _text(name, getattr(self, name), required=False)
 
+    @classmethod
+    def from_checked(cls, account_no: str, txn_id: str, booking_date: date, value_date: date,
+                     amount: Money, counterparty: str, counterparty_account: str,
+                     remittance: str) -> BankTransaction:
+        """The transaction of fields its caller has already checked, without checking again.
+
+        For statement parsers, which read millions of lines and know most of these facts
+        once per statement or from their own grammar; the caller guarantees what
+        ``__post_init__`` checks: ``account_no`` and ``txn_id`` non-empty ``str``s, no ':' in
+        the account, ``date``s (not datetimes), a non-zero ``Money`` with at most its
+        currency's decimals, ``str`` texts. Anything it cannot vouch for goes through the
+        constructor, which raises the ``FieldError``.
+        """
+        txn = _new(cls)
+        _SET_ACCOUNT(txn, account_no)
+        _SET_ID(txn, txn_id)
+        _SET_BOOKING(txn, booking_date)
+        _SET_VALUE(txn, value_date)
+        _SET_AMOUNT(txn, amount)
+        _SET_COUNTERPARTY(txn, counterparty)
+        _SET_COUNTERPARTY_ACCOUNT(txn, counterparty_account)
+        _SET_REMITTANCE(txn, remittance)
+        return txn
+
     @property
     def number(self) -> str:
         """The spec's document number for a bank transaction: ``account_no:txn_id``."""
@@ -301,6 +325,14 @@ class BankTransaction:
     def key(self) -> tuple[DocumentKind, str]:
         return (self.kind, self.number)
 
+
+# The slots' own setters: a frozen dataclass refuses ``setattr``, these write the slot directly.
+_new = object.__new__
+(_SET_ACCOUNT, _SET_ID, _SET_BOOKING, _SET_VALUE, _SET_AMOUNT, _SET_COUNTERPARTY,
+ _SET_COUNTERPARTY_ACCOUNT, _SET_REMITTANCE) = (
+    BankTransaction.__dict__[name].__set__ for name in (
+        "account_no", "txn_id", "booking_date", "value_date", "amount", "counterparty",
+        "counterparty_account", "remittance"))
 
 BusinessDocument = SalesOrder | PurchaseOrder | Delivery | GoodsReceipt | SalesInvoice | PurchaseInvoice
 AnyDocument = BusinessDocument | BankTransaction

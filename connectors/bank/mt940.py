@@ -43,6 +43,7 @@ from connectors.bank.mt940_details import NO_DETAILS, UndecodableFile, decode, p
 from connectors.bank.statement import Ids, ParsedFile, Statement, TxnFields, check_balances
 from ledger.documents import BankTransaction
 from ledger.errors import BadInput, FieldError
+from ledger.money import CURRENCY_MINOR_UNITS as _MINOR_UNITS
 from ledger.money import Money, MoneyError
 
 #: A tag at the start of a line, found over the whole text at once; a field's value runs
@@ -66,8 +67,9 @@ _BLANK = _CONTROL + " "
 _NEGATIVE = frozenset({"D", "RC", "ED"})
 
 
-#: A read :61: line: [row, value date, booking date, amount, preferred id, :86: text]; a
-#: list, not an object, because a file has millions of them and :86: fills in the last slot.
+#: A read :61: line: [row, value date, booking date, amount, preferred id, :86: text, plain
+#: amount]; a list, not an object, because a file has millions of them and :86: fills in the
+#: text. A plain amount is non-zero with at most the currency's decimals.
 _Pending = list
 
 
@@ -268,7 +270,9 @@ def _line(value: str, currency: str, row: int) -> _Pending:
     customer, bank = customer.strip(), bank.strip()
     preferred = (bank if bank and bank != _NONREF
                  else customer if customer and customer != _NONREF else None)
-    return [row, value_date, booking, money, preferred, ""]
+    # non-zero with no more decimals than the currency has: BankTransaction need not re-check
+    plain = len(amount) - amount.index(",") - 1 <= _MINOR_UNITS[currency] and bool(money.amount)
+    return [row, value_date, booking, money, preferred, "", plain]
 
 
 def _statements(messages: list[_Message], file: str, problems: list[BadInput]) -> list[Statement]:
@@ -281,8 +285,9 @@ def _statements(messages: list[_Message], file: str, problems: list[BadInput]) -
                                              f"account; its {len(message.lines)} lines are skipped"))
             continue
         account = message.account
+        checked = ":" not in account  # non-empty and stripped: BankTransaction need not re-check
         transactions = []
-        for row, value_date, booking_date, amount, preferred, text in message.lines:
+        for row, value_date, booking_date, amount, preferred, text, plain in message.lines:
             details = parse_details(text) if text else NO_DETAILS
             counterparty, counterparty_account, remittance = details
             if preferred:
@@ -292,6 +297,11 @@ def _statements(messages: list[_Message], file: str, problems: list[BadInput]) -
                     account_no=account, booking_date=booking_date, value_date=value_date,
                     amount=amount, counterparty=counterparty,
                     counterparty_account=counterparty_account, remittance=remittance))
+            if checked and plain:
+                transactions.append(BankTransaction.from_checked(
+                    account, txn_id, booking_date, value_date, amount, counterparty,
+                    counterparty_account, remittance))
+                continue
             try:
                 transactions.append(BankTransaction(
                     account_no=account, txn_id=txn_id, booking_date=booking_date,

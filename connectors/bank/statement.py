@@ -5,7 +5,6 @@ plus the occurrence index among identical transactions in the file, so re-readin
 file always gives the same ids and two genuinely identical payments stay two:
 
     >>> from datetime import date
-from decimal import Decimal
     >>> line = TxnFields(account_no="NL01", booking_date=date(2026, 1, 2),
     ...     value_date=date(2026, 1, 2), amount=Money.parse("-5.00", "EUR"),
     ...     counterparty="ACME", counterparty_account="", remittance="fee")

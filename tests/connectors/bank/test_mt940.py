@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import doctest
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
+import connectors.bank.mt940
+import connectors.bank.mt940_details
+import connectors.bank.statement
 from connectors.bank.mt940 import parse_mt940
 
 STATEMENT = """:20:REF1
@@ -114,3 +120,10 @@ def test_mt942_currency_from_floor_limit_and_unknown_tags_reported():
     parsed = parse(text)
     assert [t.amount.amount for t in parsed.transactions] == [Decimal("5.00")]
     assert [p.field for p in parsed.problems] == ["99"]
+
+
+@pytest.mark.parametrize("module", [connectors.bank.mt940, connectors.bank.mt940_details,
+                                    connectors.bank.statement])
+def test_worked_examples_in_docstrings(module) -> None:
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0
