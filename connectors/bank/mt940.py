@@ -40,7 +40,14 @@ from datetime import date
 from decimal import Decimal
 
 from connectors.bank.mt940_details import NO_DETAILS, UndecodableFile, decode, parse_details
-from connectors.bank.statement import Ids, ParsedFile, Statement, TxnFields, check_balances
+from connectors.bank.statement import (
+    Ids,
+    ParsedFile,
+    Statement,
+    TxnFields,
+    check_balances,
+    cycle_collection_paused,
+)
 from ledger.documents import BankTransaction
 from ledger.errors import BadInput, FieldError
 from ledger.money import CURRENCY_MINOR_UNITS as _MINOR_UNITS
@@ -87,6 +94,11 @@ class _Message:
 
 
 def parse_mt940(data: bytes, file: str, *, encoding_fallback: str = "cp1252") -> ParsedFile:
+    with cycle_collection_paused():
+        return _parse(data, file, encoding_fallback)
+
+
+def _parse(data: bytes, file: str, encoding_fallback: str) -> ParsedFile:
     try:
         text, encoding = decode(data, encoding_fallback)
     except UndecodableFile as error:

@@ -19,8 +19,10 @@ A break is a ``BadInput`` naming the statement, never an exception.
 
 from __future__ import annotations
 
+import gc
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -120,6 +122,24 @@ class ParsedFile:
     @property
     def transactions(self) -> list[BankTransaction]:
         return [txn for statement in self.statements for txn in statement.transactions]
+
+
+@contextmanager
+def cycle_collection_paused() -> Iterator[None]:
+    """Python's cycle collector off while a parser builds a file's records, if it was on.
+
+    A statement file becomes hundreds of thousands of records that all stay alive, so every
+    collection would walk them and find nothing to free (a fifth of the MT940 parse time at
+    20 MB); a parser makes no reference cycles to leave behind. Only the thread that turned
+    the collector off turns it back on, so it is never left off by a parse.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def check_balances(file: str, statements: Sequence[Statement]) -> list[BadInput]:

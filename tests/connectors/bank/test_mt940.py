@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import gc
 from datetime import date
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ import connectors.bank.mt940
 import connectors.bank.mt940_details
 import connectors.bank.statement
 from connectors.bank.mt940 import parse_mt940
+from connectors.bank.statement import cycle_collection_paused
 
 STATEMENT = """:20:REF1
 :25:NL01BANK0123456789
@@ -127,3 +129,19 @@ def test_mt942_currency_from_floor_limit_and_unknown_tags_reported():
 def test_worked_examples_in_docstrings(module) -> None:
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_the_cycle_collector_is_as_it_was_after_a_parse_even_a_failing_one():
+    assert gc.isenabled()
+    parse(STATEMENT)
+    assert gc.isenabled()
+    with pytest.raises(ZeroDivisionError), cycle_collection_paused():
+        assert not gc.isenabled()
+        1 / 0  # noqa: B018
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        parse(STATEMENT)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
