@@ -34,7 +34,6 @@ lookup, a ``Decimal`` and the ``BankTransaction`` itself cost anything
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -105,7 +104,7 @@ def _parse(data: bytes, file: str, encoding_fallback: str) -> ParsedFile:
         return ParsedFile(file=file, format="mt940", encoding="", statements=(),
                           problems=(BadInput(file=file, row=None, field=None, message=str(error)),))
     problems: list[BadInput] = []
-    messages = _messages(_fields(text), file, problems)
+    messages = _messages(text, file, problems)
     if not messages:
         problems.append(BadInput(file=file, row=None, field=None,
                                  message="no MT940/MT942 statement found (no ':20:' tag)"))
@@ -115,28 +114,18 @@ def _parse(data: bytes, file: str, encoding_fallback: str) -> ParsedFile:
                       problems=tuple(problems))
 
 
-def _fields(text: str) -> Iterator[tuple[int, str, str]]:
-    """(line number, tag, value) with continuation lines joined by newlines.
+def _fields(text: str) -> tuple[list[str], int]:
+    """The text split at every tag, ``[tag, value, tag, value, ...]``, and the first tag's row.
 
-    One regex pass splits the whole text at every tag; a value is the rest of its tag's
-    line, plus the non-blank lines up to the next tag unless an end-of-message line (``-``,
-    ``-}``) or a ``{`` block line closes it first. Text before the first tag is no field.
+    One regex pass splits the whole text; a value is the rest of its tag's line, plus the
+    non-blank lines up to the next tag unless an end-of-message line (``-``, ``-}``) or a
+    ``{`` block line closes it first (``_messages`` applies those rules where a value has
+    such a line). Text before the first tag is no field.
     """
     if any(odd in text for odd in _ODD_BREAKS):
         text = "\n".join(text.splitlines())
-    parts = _TAG.split("\n" + text)  # [before, tag, value, tag, value, ...], values without
-    row = parts[0].count("\n") + 1  # the line break before the next tag
-    for tag, value in zip(parts[1::2], parts[2::2], strict=True):
-        breaks = value.count("\n")
-        if not breaks:
-            yield row, tag, value
-        else:
-            newline = value.find("\n")
-            if _SPECIAL_LINE.search(value, newline + 1) is None:
-                yield row, tag, value  # the usual case: every line continues the value
-            else:
-                yield row, tag, _continued(value[:newline], value[newline + 1:])
-        row += breaks + 1
+    parts = _TAG.split("\n" + text)  # [before, tag, value, ...], values without the line
+    return parts, parts[0].count("\n") + 1  # break before the next tag
 
 
 def _continued(value: str, following: str) -> str:
@@ -200,18 +189,28 @@ def _balance(tag: str, value: str) -> Money:
     return -money if match[1] == "D" else money
 
 
-def _messages(fields: Iterable[tuple[int, str, str]], file: str,
-              problems: list[BadInput]) -> list[_Message]:
+def _messages(text: str, file: str, problems: list[BadInput]) -> list[_Message]:
+    """The messages of the text, field by field in one pass (``_fields``)."""
+    parts, row = _fields(text)
     messages: list[_Message] = []
     message: _Message | None = None
     last_line: _Pending | None = None  # the :61: line a :86: right after it belongs to
-    for row, tag, value in fields:
+    values = iter(parts)
+    next(values)
+    for tag, value in zip(values, values, strict=True):
+        at = row
+        breaks = value.count("\n")
+        row += breaks + 1
+        if breaks:  # usually every line continues the value; else the exact line rules
+            newline = value.find("\n")
+            if _SPECIAL_LINE.search(value, newline + 1) is not None:
+                value = _continued(value[:newline], value[newline + 1:])
         if tag == "61" and message is not None:
             try:
-                last_line = _line(value, message.currency, row)
+                last_line = _line(value, message.currency, at)
             except FieldError as error:
                 last_line, message.complete = None, False
-                problems.append(BadInput.from_field_error(file, row, error))
+                problems.append(BadInput.from_field_error(file, at, error))
             else:
                 message.lines.append(last_line)
             continue
@@ -220,16 +219,16 @@ def _messages(fields: Iterable[tuple[int, str, str]], file: str,
                 last_line[5] = f"{last_line[5]}\n{value}" if last_line[5] else value
                 continue
         elif tag == "20":
-            message = _Message(row=row, reference=value.strip())
+            message = _Message(row=at, reference=value.strip())
             messages.append(message)
         elif message is None:
-            problems.append(BadInput(file=file, row=row, field=tag,
+            problems.append(BadInput(file=file, row=at, field=tag,
                                      message=f"tag :{tag}: before the first ':20:'; ignored"))
         else:
             try:
-                _apply(message, tag, value, row, file, problems)
+                _apply(message, tag, value, at, file, problems)
             except FieldError as error:
-                problems.append(BadInput.from_field_error(file, row, error))
+                problems.append(BadInput.from_field_error(file, at, error))
         last_line = None
     return messages
 
