@@ -255,6 +255,8 @@ def _apply(message: _Message, tag: str, value: str, row: int, file: str,
         floor = _FLOOR.match(value.strip())
         if not floor:
             raise FieldError(tag, value, "currency and floor limit, e.g. EUR0,")
+        if floor[1] not in _MINOR_UNITS:
+            raise FieldError(tag, floor[1], "an ISO 4217 currency code")
         message.currency = message.currency or floor[1]
     elif tag not in _KNOWN:
         problems.append(BadInput(file=file, row=row, field=tag,

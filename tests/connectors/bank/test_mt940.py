@@ -124,6 +124,16 @@ def test_mt942_currency_from_floor_limit_and_unknown_tags_reported():
     assert [p.field for p in parsed.problems] == ["99"]
 
 
+def test_an_unknown_floor_limit_currency_is_a_problem_and_its_lines_too_not_a_crash():
+    text = (":20:INTRA\n:25:DE01/123\n:28C:1/1\n:34F:XXX0,\n:13D:2612301200+0100\n"
+            ":61:261230C5,00NTRFX1\n:86:a\n-\n:20:NEXT\n:25:DE01/123\n:34F:EUR0,\n"
+            ":61:261230C6,00NTRFX2\n-")
+    parsed = parse(text)
+    assert [t.amount.amount for t in parsed.transactions] == [Decimal("6.00")]
+    assert [(p.row, p.field) for p in parsed.problems] == [(4, "34F"), (6, "currency")]
+    assert "'XXX'" in parsed.problems[0].message and "ISO 4217" in parsed.problems[0].message
+
+
 @pytest.mark.parametrize("module", [connectors.bank.mt940, connectors.bank.mt940_details,
                                     connectors.bank.statement])
 def test_worked_examples_in_docstrings(module) -> None:
