@@ -265,7 +265,7 @@ def _apply(message: _Message, tag: str, value: str, row: int, file: str,
 
 
 def _line(value: str, currency: str, row: int) -> _Pending:
-    first = (value.partition("\n")[0] if "\n" in value else value).strip()
+    first = value[:value.index("\n")].strip() if "\n" in value else value.strip()
     match = _LINE.match(first)
     if not match:
         raise FieldError("61", first, "value date YYMMDD, [entry MMDD], D/C/RD/RC, amount, type")
@@ -278,7 +278,8 @@ def _line(value: str, currency: str, row: int) -> _Pending:
     else:
         booking = _ENTRY_DATES.get((entry, value_date)) or _entry_date(entry, value_date)
     digits = amount.replace(",", ".")
-    money = Money(Decimal("-" + digits if mark in _NEGATIVE else digits), currency)
+    # the regex's digits are a finite number, the message's currency a known one
+    money = Money.from_checked(Decimal("-" + digits if mark in _NEGATIVE else digits), currency)
     customer, _, bank = refs.partition("//")
     customer, bank = customer.strip(), bank.strip()
     preferred = (bank if bank and bank != _NONREF
@@ -301,8 +302,8 @@ def _statements(messages: list[_Message], file: str, problems: list[BadInput]) -
         checked = ":" not in account  # non-empty and stripped: BankTransaction need not re-check
         transactions = []
         for row, value_date, booking_date, amount, preferred, text, plain in message.lines:
-            details = parse_details(text) if text else NO_DETAILS
-            counterparty, counterparty_account, remittance = details
+            counterparty, counterparty_account, remittance = (parse_details(text) if text
+                                                              else NO_DETAILS)
             if preferred:
                 txn_id = ids.preferred(preferred)
             else:
