@@ -59,11 +59,12 @@ _TAG = re.compile(r"\n:(\d\d[A-Z]?):")
 #: re-joined with ``\n`` first, so every file is split into lines the same way.
 _ODD_BREAKS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 _END = re.compile(r"^-[A-Z}]*$")
-#: A line that may end a value or be skipped: blank, or starting (after blanks) with - or {.
-_SPECIAL_LINE = re.compile(r"^[\x00-\x09\x0b-\x20]*(?:[-{]|$)", re.MULTILINE)
+#: A line that may end a value or be skipped: blank, or starting (after blanks) with - or {;
+#: searched from the line break before it (a literal the regex engine skips to quickly).
+_SPECIAL_LINE = re.compile(r"\n[\x00-\x09\x0b-\x20]*(?:[-{\n]|\Z)")
 _BALANCE = re.compile(r"^([CD])(\d{6})([A-Z]{3})(\d+,\d*)$")
-_LINE = re.compile(r"^(?P<value>\d{6})(?P<entry>\d{4})?(?P<mark>RC|RD|EC|ED|C|D)(?P<funds>[A-Z])?"
-                   r"(?P<amount>\d+,\d*)(?P<type>[NSF][A-Z0-9]{3})?(?P<refs>.*)$")
+#: value date YYMMDD, [entry MMDD], mark, (funds code), amount, (type), references
+_LINE = re.compile(r"^(\d{6})(\d{4})?(RC|RD|EC|ED|C|D)(?:[A-Z])?(\d+,\d*)(?:[NSF][A-Z0-9]{3})?(.*)$")
 _FLOOR = re.compile(r"^([A-Z]{3})[CD]?(\d+,\d*)$")
 _KNOWN = {"20", "21", "25", "28", "28C", "60F", "60M", "61", "86", "62F", "62M", "64", "65",
           "34F", "13", "13D", "90D", "90C"}
@@ -203,7 +204,7 @@ def _messages(text: str, file: str, problems: list[BadInput]) -> list[_Message]:
         row += breaks + 1
         if breaks:  # usually every line continues the value; else the exact line rules
             newline = value.find("\n")
-            if _SPECIAL_LINE.search(value, newline + 1) is not None:
+            if _SPECIAL_LINE.search(value, newline) is not None:
                 value = _continued(value[:newline], value[newline + 1:])
         if tag == "61" and message is not None:
             try:
@@ -271,7 +272,7 @@ def _line(value: str, currency: str, row: int) -> _Pending:
         raise FieldError("61", first, "value date YYMMDD, [entry MMDD], D/C/RD/RC, amount, type")
     if not currency:
         raise FieldError("currency", "", "a currency from :60F:/:60M: or :34F: before :61:")
-    value_text, entry, mark, _funds, amount, _type, refs = match.groups()
+    value_text, entry, mark, amount, refs = match.groups()
     value_date = _DATES.get(value_text) or _yymmdd("value_date", value_text)
     if entry is None or entry == value_text[2:]:
         booking = value_date
