@@ -59,9 +59,9 @@ _TAG = re.compile(r"\n:(\d\d[A-Z]?):")
 #: re-joined with ``\n`` first, so every file is split into lines the same way.
 _ODD_BREAKS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 _END = re.compile(r"^-[A-Z}]*$")
-#: A line that may end a value or be skipped: blank, or starting (after blanks) with - or {;
-#: searched from the line break before it (a literal the regex engine skips to quickly).
-_SPECIAL_LINE = re.compile(r"\n[\x00-\x09\x0b-\x20]*(?:[-{\n]|\Z)")
+#: The line break before a line that may end a value or be skipped: a blank line, or one
+#: starting (after blanks) with - or {. Never the one before a tag (":" is no blank).
+_SPECIAL_LINE = re.compile(r"\n(?=[\x00-\x09\x0b-\x20]*(?:[-{\n]|\Z))")
 _BALANCE = re.compile(r"^([CD])(\d{6})([A-Z]{3})(\d+,\d*)$")
 #: value date YYMMDD, [entry MMDD], mark, (funds code), amount, (type), references
 _LINE = re.compile(r"^(\d{6})(\d{4})?(RC|RD|EC|ED|C|D)(?:[A-Z])?(\d+,\d*)(?:[NSF][A-Z0-9]{3})?(.*)$")
@@ -115,18 +115,24 @@ def _parse(data: bytes, file: str, encoding_fallback: str) -> ParsedFile:
                       problems=tuple(problems))
 
 
-def _fields(text: str) -> tuple[list[str], int]:
-    """The text split at every tag, ``[tag, value, tag, value, ...]``, and the first tag's row.
+def _fields(text: str) -> tuple[list[str], int, list[int]]:
+    """The text split at every tag, ``[before, tag, value, tag, value, ...]``, the first tag's
+    row, and where lines that need the line rules begin.
 
     One regex pass splits the whole text; a value is the rest of its tag's line, plus the
     non-blank lines up to the next tag unless an end-of-message line (``-``, ``-}``) or a
-    ``{`` block line closes it first (``_messages`` applies those rules where a value has
-    such a line). Text before the first tag is no field.
+    ``{`` block line closes it first. A second pass finds those lines and the blank ones
+    (few: about one per message), so ``_messages`` applies the line rules only to the
+    values that hold one. Positions count in ``"\n" + text``, the text the split saw;
+    the last one is past its end. Text before the first tag is no field.
     """
     if any(odd in text for odd in _ODD_BREAKS):
         text = "\n".join(text.splitlines())
-    parts = _TAG.split("\n" + text)  # [before, tag, value, ...], values without the line
-    return parts, parts[0].count("\n") + 1  # break before the next tag
+    whole = "\n" + text
+    parts = _TAG.split(whole)  # values without the line break before the next tag
+    specials = [match.start() for match in _SPECIAL_LINE.finditer(whole, len(parts[0]))]
+    specials.append(len(whole) + 1)
+    return parts, parts[0].count("\n") + 1, specials
 
 
 def _continued(value: str, following: str) -> str:
@@ -192,20 +198,23 @@ def _balance(tag: str, value: str) -> Money:
 
 def _messages(text: str, file: str, problems: list[BadInput]) -> list[_Message]:
     """The messages of the text, field by field in one pass (``_fields``)."""
-    parts, row = _fields(text)
+    parts, row, specials = _fields(text)
     messages: list[_Message] = []
     message: _Message | None = None
     last_line: _Pending | None = None  # the :61: line a :86: right after it belongs to
     values = iter(parts)
-    next(values)
+    end = len(next(values))  # where the next field's "\n:tag:" begins
+    next_specials = iter(specials)
+    special = next(next_specials)
     for tag, value in zip(values, values, strict=True):
         at = row
-        breaks = value.count("\n")
-        row += breaks + 1
-        if breaks:  # usually every line continues the value; else the exact line rules
+        row += value.count("\n") + 1
+        end += len(tag) + len(value) + 3
+        if special < end:  # a line of this value needs the rules; usually all lines continue it
+            while special < end:
+                special = next(next_specials)
             newline = value.find("\n")
-            if _SPECIAL_LINE.search(value, newline) is not None:
-                value = _continued(value[:newline], value[newline + 1:])
+            value = _continued(value[:newline], value[newline + 1:])
         if tag == "61" and message is not None:
             try:
                 last_line = _line(value, message.currency, at)
