@@ -68,7 +68,7 @@ _END = re.compile(r"^-[A-Z}]*$")
 _SPECIAL_LINE = re.compile(r"\n(?=[\x00-\x09\x0b-\x20]*(?:[-{\n]|\Z))")
 _BALANCE = re.compile(r"^([CD])(\d{6})([A-Z]{3})(\d+,\d*)$")
 #: value date YYMMDD, [entry MMDD], mark, (funds code), amount, (type), references
-_LINE = re.compile(r"^(\d{6})(\d{4})?(RC|RD|EC|ED|C|D)(?:[A-Z])?(\d+,\d*)(?:[NSF][A-Z0-9]{3})?(.*)$")
+_LINE = re.compile(r"^(\d{6}(?:\d{4})?)(RC|RD|EC|ED|C|D)(?:[A-Z])?(\d+,\d*)(?:[NSF][A-Z0-9]{3})?(.*)$")
 _FLOOR = re.compile(r"^([A-Z]{3})[CD]?(\d+,\d*)$")
 _KNOWN = {"20", "21", "25", "28", "28C", "60F", "60M", "61", "86", "62F", "62M", "64", "65",
           "34F", "13", "13D", "90D", "90C"}
@@ -169,9 +169,6 @@ def _yymmdd(name: str, text: str) -> date:
     return day
 
 
-_ENTRY_DATES: dict[tuple[str, date], date] = {}
-
-
 def _entry_date(text: str, value: date) -> date:
     """MMDD of the entry date, in the year that puts it closest to the value date."""
     candidates = []
@@ -182,10 +179,21 @@ def _entry_date(text: str, value: date) -> date:
             continue
     if not candidates:
         raise FieldError("entry_date", text, "a real calendar date MMDD")
-    closest = min(candidates, key=lambda day: abs((day - value).days))
-    if len(_ENTRY_DATES) < 100_000:
-        _ENTRY_DATES[text, value] = closest
-    return closest
+    return min(candidates, key=lambda day: abs((day - value).days))
+
+
+#: :61: value date YYMMDD and optional entry MMDD, as written -> (value date, booking date)
+_LINE_DATES: dict[str, tuple[date, date]] = {}
+
+
+def _line_dates(text: str) -> tuple[date, date]:
+    value_date = _yymmdd("value_date", text[:6])
+    entry = text[6:]
+    dates = (value_date, value_date if not entry or entry == text[2:6]
+             else _entry_date(entry, value_date))
+    if len(_LINE_DATES) < 100_000:  # few distinct days again
+        _LINE_DATES[text] = dates
+    return dates
 
 
 def _balance(tag: str, value: str) -> Money:
@@ -285,12 +293,8 @@ def _line(value: str, currency: str, row: int) -> _Pending:
         raise FieldError("61", first, "value date YYMMDD, [entry MMDD], D/C/RD/RC, amount, type")
     if not currency:
         raise FieldError("currency", "", "a currency from :60F:/:60M: or :34F: before :61:")
-    value_text, entry, mark, amount, refs = match.groups()
-    value_date = _DATES.get(value_text) or _yymmdd("value_date", value_text)
-    if entry is None or entry == value_text[2:]:
-        booking = value_date
-    else:
-        booking = _ENTRY_DATES.get((entry, value_date)) or _entry_date(entry, value_date)
+    dates, mark, amount, refs = match.groups()
+    value_date, booking = _LINE_DATES.get(dates) or _line_dates(dates)
     digits = amount.replace(",", ".")
     # the regex's digits are a finite number, the message's currency a known one
     money = Money.from_checked(Decimal("-" + digits if mark in _NEGATIVE else digits), currency)
