@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import ClassVar
 
@@ -278,7 +278,11 @@ class BankTransaction:
         amount = self.amount
         if type(amount) is not Money:
             raise FieldError("amount", amount, "Money")
-        if amount.amount.quantize(amount.exponent) != amount.amount:
+        try:
+            exact = amount.amount.quantize(amount.exponent) == amount.amount
+        except InvalidOperation:  # more digits than Decimal's precision: no real amount
+            raise FieldError("amount", str(amount.amount), "at most 28 digits") from None
+        if not exact:
             raise FieldError("amount", str(amount.amount),
                              f"at most {minor_units(amount.currency)} decimals for {amount.currency}")
         if not amount.amount:

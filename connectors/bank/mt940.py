@@ -80,7 +80,8 @@ _NEGATIVE = frozenset({"D", "RC", "ED"})
 
 #: A read :61: line: [row, value date, booking date, amount, preferred id, :86: text, plain
 #: amount]; a list, not an object, because a file has millions of them and :86: fills in the
-#: text. A plain amount is non-zero with at most the currency's decimals.
+#: text. A plain amount is non-zero, at most 15 characters, with at most the currency's
+#: decimals.
 _Pending = list
 
 
@@ -302,8 +303,10 @@ def _line(value: str, currency: str, row: int) -> _Pending:
     customer, bank = customer.strip(), bank.strip()
     preferred = (bank if bank and bank != _NONREF
                  else customer if customer and customer != _NONREF else None)
-    # non-zero with no more decimals than the currency has: BankTransaction need not re-check
-    plain = len(amount) - amount.index(",") - 1 <= _MINOR_UNITS[currency] and bool(money.amount)
+    # non-zero, at most SWIFT's 15 characters and the currency's decimals: BankTransaction
+    # need not re-check (anything else goes through its checks, which raise the FieldError)
+    plain = (len(amount) <= 15 and len(amount) - amount.index(",") - 1 <= _MINOR_UNITS[currency]
+             and bool(money.amount))
     return [row, value_date, booking, money, preferred, "", plain]
 
 

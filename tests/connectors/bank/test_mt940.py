@@ -134,6 +134,16 @@ def test_an_unknown_floor_limit_currency_is_a_problem_and_its_lines_too_not_a_cr
     assert "'XXX'" in parsed.problems[0].message and "ISO 4217" in parsed.problems[0].message
 
 
+def test_an_amount_beyond_decimal_precision_is_a_problem_of_its_line_only():
+    text = (":20:R\n:25:NL01\n:28C:1\n:60F:C261102EUR0,00\n"
+            ":61:2611021102C123456789012345678901234567890,00NTRFX//B1\n:86:a\n"
+            ":61:2611021102C5,00NTRFX//B2\n:62F:C261102EUR5,00\n-")
+    parsed = parse(text)
+    assert [t.txn_id for t in parsed.transactions] == ["B2"]
+    assert [(p.row, p.field) for p in parsed.problems] == [(5, "amount")]
+    assert "at most 28 digits" in parsed.problems[0].message
+
+
 @pytest.mark.parametrize("module", [connectors.bank.mt940, connectors.bank.mt940_details,
                                     connectors.bank.statement])
 def test_worked_examples_in_docstrings(module) -> None:
