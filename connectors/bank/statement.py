@@ -129,7 +129,7 @@ def cycle_collection_paused() -> Iterator[None]:
     """Python's cycle collector off while a parser builds a file's records, if it was on.
 
     A statement file becomes hundreds of thousands of records that all stay alive, so every
-    collection would walk them and find nothing to free (a fifth of the MT940 parse time at
+    collection would walk them and find nothing to free (about 30 % of the MT940 parse time at
     20 MB); a parser makes no reference cycles to leave behind. Only the thread that turned
     the collector off turns it back on, so it is never left off by a parse.
     """
