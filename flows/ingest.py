@@ -11,6 +11,7 @@ from connectors.contract import Connector, Record, Skipped
 from connectors.errors import FatalError
 from connectors.registry import resolve
 from ledger.errors import BadInput
+from ledger.faults import checkpoint
 from ledger.settings import CompanyConfig, ConfigError
 from ledger.storage.store import StoreResult, read_cursor, store
 
@@ -53,6 +54,7 @@ def run_source(engine: Engine, config: CompanyConfig, name: str) -> SourceRun:
                 run.problems.append(item.problem)
             else:  # a connector bug, not bad data
                 raise FatalError(f"connector {name!r} yielded {type(item).__name__}, expected Record or Skipped")
+        checkpoint("fetched")
 
     run.result = store(engine, config.company.id, name, documents(), problems=run.problems,
                        cursor=lambda: position[0])

@@ -16,12 +16,14 @@ from datetime import date
 from sqlalchemy import Engine
 
 from flows.vouchers import posting_events
+from ledger.counterparties import Counterparty
 from ledger.documents import BankTransaction, BusinessDocument
 from ledger.exceptions import ExceptionItem
+from ledger.faults import checkpoint
 from ledger.posting.templates import PostingTemplates
 from ledger.posting.vouchers import Voucher, number, post
 from ledger.settings import ChartOfAccounts, Tolerances
-from ledger.storage.exception_store import raise_exceptions
+from ledger.storage.exception_store import RaisedCounts, raise_exceptions
 from ledger.storage.links import save_links
 from ledger.storage.read import load_bank_transactions, load_counterparties, load_documents
 from matching.engine import MatchOutput, run_matching
@@ -36,6 +38,7 @@ class MatchRun:
     transactions: list[BankTransaction]
     output: MatchOutput
     vouchers: list[Voucher]
+    raised: RaisedCounts = field(default_factory=lambda: RaisedCounts(0, 0))
     seconds: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -53,24 +56,53 @@ def link_row(link: Link) -> dict:
                                     for c in link.evidence.comparisons], ensure_ascii=False)}
 
 
-def match_company(engine: Engine, company_id: str, *, chart: ChartOfAccounts, templates: PostingTemplates,
-                  rules: MatchingRules, tolerances: Tolerances, as_of: date | None = None,
-                  extra_exceptions: Sequence[ExceptionItem] = ()) -> MatchRun:
-    started = time.perf_counter()
+@dataclass(slots=True)
+class MatchInputs:
+    """Everything a company has stored that matching reads."""
+
+    as_of: date
+    documents: list[BusinessDocument]
+    transactions: list[BankTransaction]
+    parties: list[Counterparty]
+
+
+def load_inputs(engine: Engine, company_id: str, as_of: date | None = None) -> MatchInputs:
     with engine.connect() as connection:
         documents = load_documents(connection, company_id)
         transactions = load_bank_transactions(connection, company_id)
         parties = load_counterparties(connection, company_id)
     dates = [d.date for d in documents] + [t.booking_date for t in transactions]
-    as_of = as_of or (max(dates) if dates else date.today())
-    loaded = time.perf_counter()
-    output = run_matching(documents, transactions, parties, as_of, rules, tolerances)
-    matched = time.perf_counter()
-    vouchers = number(post(event, templates, chart) for event in posting_events(documents, transactions, output))
+    return MatchInputs(as_of=as_of or (max(dates) if dates else date.today()), documents=documents,
+                       transactions=transactions, parties=parties)
+
+
+def persist(engine: Engine, company_id: str, inputs: MatchInputs, output: MatchOutput, *, chart: ChartOfAccounts,
+            templates: PostingTemplates, extra_exceptions: Sequence[ExceptionItem] = ()) -> MatchRun:
+    """Build the vouchers of a matching run; store its links and exception items in one transaction."""
+    checkpoint("matched")
+    started = time.perf_counter()
+    vouchers = number(post(event, templates, chart)
+                      for event in posting_events(inputs.documents, inputs.transactions, output))
     posted = time.perf_counter()
     with engine.begin() as connection:
         save_links(connection, company_id, [link_row(link) for link in output.links])
-        raise_exceptions(connection, company_id, [*output.exceptions, *extra_exceptions])
-    return MatchRun(as_of=as_of, documents=documents, transactions=transactions, output=output, vouchers=vouchers,
-                    seconds={"load": round(loaded - started, 3), "match": round(matched - loaded, 3),
-                             "post": round(posted - matched, 3)})
+        checkpoint("links_saved")
+        raised = raise_exceptions(connection, company_id, [*output.exceptions, *extra_exceptions])
+    checkpoint("exceptions_raised")
+    return MatchRun(as_of=inputs.as_of, documents=inputs.documents, transactions=inputs.transactions, output=output,
+                    vouchers=vouchers, raised=raised,
+                    seconds={"post": round(posted - started, 3), "store": round(time.perf_counter() - posted, 3)})
+
+
+def match_company(engine: Engine, company_id: str, *, chart: ChartOfAccounts, templates: PostingTemplates,
+                  rules: MatchingRules, tolerances: Tolerances, as_of: date | None = None,
+                  extra_exceptions: Sequence[ExceptionItem] = ()) -> MatchRun:
+    started = time.perf_counter()
+    inputs = load_inputs(engine, company_id, as_of)
+    loaded = time.perf_counter()
+    output = run_matching(inputs.documents, inputs.transactions, inputs.parties, inputs.as_of, rules, tolerances)
+    matched = time.perf_counter()
+    run = persist(engine, company_id, inputs, output, chart=chart, templates=templates,
+                  extra_exceptions=extra_exceptions)
+    run.seconds = {"load": round(loaded - started, 3), "match": round(matched - loaded, 3), **run.seconds}
+    return run

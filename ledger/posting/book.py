@@ -24,6 +24,7 @@ from types import SimpleNamespace
 from sqlalchemy import Connection, Engine, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ledger.faults import checkpoint
 from ledger.posting.tables import AccountingPeriod, VoucherCounter, VoucherLineRow, VoucherRow
 from ledger.posting.vouchers import Voucher
 from ledger.storage.bulk import insert_rows
@@ -164,8 +165,10 @@ def post(engine: Engine, company_id: str, ids: Sequence[int], by: str,
             numbers.append(values["voucher_no"])
             if on_numbered is not None:
                 on_numbered(row.id, values["voucher_no"])
+        checkpoint("vouchers_numbered")
         connection.execute(update(table).where(table.c.id == bindparam("voucher")).values(
             **{key: bindparam(key) for key in updates[0] if key != "voucher"}), updates)
+    checkpoint("posted")
     return numbers
 
 

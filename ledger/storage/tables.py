@@ -229,3 +229,16 @@ class MatchLinkRow(SQLModel, table=True):
     decided_by: str = Field(max_length=64)
     evidence: str  # JSON: each comparison's name, level, score and detail
     decided_at: datetime
+
+
+class RunLock(SQLModel, table=True):
+    """One run at a time per company: a lease held by one process (ledger/storage/lock.py)."""
+
+    __tablename__ = "run_lock"
+    company_id: str = Field(primary_key=True, max_length=64)
+    holder: str = Field(max_length=64)  # a random token per acquisition
+    purpose: str = Field(max_length=32)
+    host: str = Field(max_length=255)
+    pid: int
+    acquired_at: datetime
+    expires_at: datetime
