@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from pydantic import ValidationError
 from sqlalchemy import Engine
@@ -20,6 +21,7 @@ from ledger.storage.store import StoreResult, read_cursor, store
 class SourceRun:
     name: str
     read: int = 0
+    outside: int = 0  # records a replay left alone: dated outside its window
     problems: list[BadInput] = field(default_factory=list)
     result: StoreResult | None = None
 
@@ -36,17 +38,26 @@ def build_connector(config: CompanyConfig, name: str) -> Connector:
         raise ConfigError(f"{config.source_path}: {details}") from None
 
 
-def run_source(engine: Engine, config: CompanyConfig, name: str) -> SourceRun:
-    """Fetch one source and store it in one transaction, streaming: nothing is held in full."""
+def run_source(engine: Engine, config: CompanyConfig, name: str,
+               window: tuple[date, date] | None = None) -> SourceRun:
+    """Fetch one source and store it in one transaction, streaming: nothing is held in full.
+
+    With ``window`` (a replay) the source is read from its beginning, only records dated in
+    the window (and counterparties) are stored, and the cursor is left where it was.
+    """
     connector = build_connector(config, name)
     run = SourceRun(name=name)
-    since = read_cursor(engine, config.company.id, name)
+    since = None if window else read_cursor(engine, config.company.id, name)
     position = [since]
 
     def documents():
         for item in connector.fetch(since):
             if isinstance(item, Record):
                 run.read += 1
+                dated = getattr(item.document, "date", None)
+                if window and dated is not None and not window[0] <= dated <= window[1]:
+                    run.outside += 1
+                    continue
                 if item.cursor is not None:
                     position[0] = item.cursor
                 yield item.document
@@ -57,5 +68,5 @@ def run_source(engine: Engine, config: CompanyConfig, name: str) -> SourceRun:
         checkpoint("fetched")
 
     run.result = store(engine, config.company.id, name, documents(), problems=run.problems,
-                       cursor=lambda: position[0])
+                       cursor=None if window else (lambda: position[0]))
     return run

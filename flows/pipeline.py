@@ -46,7 +46,7 @@ def report(stage: str) -> None:
 
 
 @contextmanager
-def _engine(db: str | None):
+def engine_for(db: str | None):
     engine = make_engine(db)
     try:
         yield engine
@@ -62,7 +62,7 @@ def prepare(config_path: str, db: str | None = None) -> list[str]:
     """Migrate the schema, write the company and its chart; the names of its connectors."""
     report("preparing the database")
     config = load_company(config_path)
-    with _engine(db) as engine:
+    with engine_for(db) as engine:
         migrate.upgrade(engine)
         sync_company(engine, config, load_chart(config))
     return list(config.connectors)
@@ -72,15 +72,17 @@ def _item(item: ExceptionItem) -> dict:
     return {"code": item.code.value, "severity": item.severity.value, "message": item.message}
 
 
-def ingest_source(config_path: str, db: str | None, name: str) -> dict:
-    """Fetch and store one connector (one transaction); what it read and wrote."""
-    report(f"ingesting {name}")
+def ingest_source(config_path: str, db: str | None, name: str, window: tuple[str, str] | None = None) -> dict:
+    """Fetch and store one connector (one transaction); what it read and wrote. With
+    ``window`` (ISO dates) a replay: everything is fetched, only that window stored."""
+    report(f"{'re-ingesting' if window else 'ingesting'} {name}")
     started = time.perf_counter()
     config = load_company(config_path)
-    with _engine(db) as engine:
-        run = run_source(engine, config, name)
+    with engine_for(db) as engine:
+        run = run_source(engine, config, name, tuple(map(date.fromisoformat, window)) if window else None)
     result = run.result
-    return {"source": name, "read": run.read, "inserted": sum(result.inserted.values()),
+    extra = {"outside_window": run.outside} if window else {}
+    return {"source": name, "read": run.read, **extra, "inserted": sum(result.inserted.values()),
             "unchanged": sum(result.unchanged.values()), "changed": len(result.changed),
             "rejected": len(run.problems), "new_exceptions": [_item(i) for i in result.exceptions.new_items],
             "seconds": round(time.perf_counter() - started, 3)}
@@ -89,7 +91,7 @@ def ingest_source(config_path: str, db: str | None, name: str) -> dict:
 def load(config_path: str, db: str | None = None, as_of: str | None = None) -> MatchInputs:
     report("loading what is stored")
     config = load_company(config_path)
-    with _engine(db) as engine:
+    with engine_for(db) as engine:
         return load_inputs(engine, config.company.id, date.fromisoformat(as_of) if as_of else None)
 
 
@@ -114,7 +116,7 @@ def persist_run(config_path: str, db: str | None, inputs: MatchInputs, output: M
     config = load_company(config_path)
     chart = load_chart(config)
     started = time.perf_counter()
-    with _engine(db) as engine:
+    with engine_for(db) as engine:
         run = persist(engine, config.company.id, inputs, output, chart=chart, templates=load_templates(chart))
         drafted = save_drafts(engine, config.company.id, run.vouchers)
         checkpoint("vouchers_drafted")
@@ -128,10 +130,11 @@ def persist_run(config_path: str, db: str | None, inputs: MatchInputs, output: M
 
 
 def summarise(config_path: str, sources: Sequence[dict], failed: dict[str, str], matched: dict,
-              seconds: dict[str, float]) -> dict:
+              seconds: dict[str, float], window: Sequence[str] | None = None) -> dict:
     config = load_company(config_path)
     new = [item for source in sources for item in source["new_exceptions"]] + matched["new_exceptions"]
-    summary = {"company": config.company.id, "company_name": config.company.name, **matched,
+    summary = {"company": config.company.id, "company_name": config.company.name,
+               "run": f"replay of {window[0]} to {window[1]}" if window else "sync", **matched,
                "sources": [{k: v for k, v in s.items() if k != "new_exceptions"} for s in sources],
                "failed_sources": dict(failed),
                "new_exceptions_by_code": dict(sorted(Counter(item["code"] for item in new).items())),
@@ -143,7 +146,7 @@ def summarise(config_path: str, sources: Sequence[dict], failed: dict[str, str],
 
 
 def markdown(summary: dict) -> str:
-    lines = [f"# yecai sync of {summary['company']} as of {summary['as_of']}", "",
+    lines = [f"# yecai {summary['run']} of {summary['company']} as of {summary['as_of']}", "",
              f"Auto-match rate **{summary['auto_match_rate']:.1%}** of {summary['bank_transactions']} bank "
              f"transactions; links {summary['links']}; vouchers drafted {summary['vouchers_drafted']}.", "",
              "| source | read | inserted | already stored | changed | rejected | seconds |",
@@ -168,7 +171,8 @@ def notify(config_path: str, summary: dict, db: str | None = None) -> dict[str, 
     config = load_company(config_path)
     secrets = secrets_for(config, db)
     company = config.company.id
-    sent = {"finance": send(FINANCE, f"yecai {company}: sync as of {summary['as_of']}", markdown(summary), secrets)}
+    sent = {"finance": send(FINANCE, f"yecai {company}: {summary['run']} as of {summary['as_of']}", markdown(summary),
+                            secrets)}
     if summary["failed_sources"]:
         sent["it"] = send(IT, f"yecai {company}: {len(summary['failed_sources'])} connector(s) failed",
                           "\n".join(f"{name}: {error}" for name, error in summary["failed_sources"].items()),
@@ -182,19 +186,20 @@ def failure(error: BaseException, secrets: Sequence[str]) -> str:
 
 
 def run(config_path: str, db: str | None = None, as_of: str | None = None, wait: float = 0.0,
-        rules_path: str | None = None) -> dict:
-    """The whole nightly run without Prefect, holding the company's run lock."""
+        rules_path: str | None = None, window: tuple[str, str] | None = None) -> dict:
+    """The whole nightly run without Prefect, holding the company's run lock; with ``window``
+    (ISO dates) a replay of that window (flows/replay.py)."""
     started = time.perf_counter()
     config = load_company(config_path)
     secrets = secrets_for(config, db)
-    with _engine(db) as engine:
+    with engine_for(db) as engine:
         migrate.upgrade(engine)
-        with run_lock(engine, config.company.id, "sync", wait=wait):
+        with run_lock(engine, config.company.id, "replay" if window else "sync", wait=wait):
             names = prepare(config_path, db)
             sources, failed = [], {}
             for name in names:
                 try:
-                    sources.append(ingest_source(config_path, db, name))
+                    sources.append(ingest_source(config_path, db, name, window))
                 except Exception as error:  # one failing source never stops the others
                     failed[name] = failure(error, secrets)
             loading = time.perf_counter()
@@ -204,6 +209,6 @@ def run(config_path: str, db: str | None = None, as_of: str | None = None, wait:
             seconds = {"load": round(matching - loading, 3), "match": round(time.perf_counter() - matching, 3)}
             matched = persist_run(config_path, db, inputs, output)
             summary = summarise(config_path, sources, failed, matched,
-                                {**seconds, "total": round(time.perf_counter() - started, 3)})
+                                {**seconds, "total": round(time.perf_counter() - started, 3)}, window)
             summary["notified"] = notify(config_path, summary, db)
     return summary
