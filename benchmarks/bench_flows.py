@@ -68,6 +68,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     kind = "postgres" if args.postgres else "sqlite"
     with tempfile.TemporaryDirectory(prefix="yecai-bench-flows-") as scratch_dir, ExitStack() as stack:
         scratch = Path(scratch_dir)
@@ -84,6 +85,7 @@ def main() -> None:
         documents = sum(v for k, v in plain["stored"].items() if k != "counterparty")
         print(f"{documents:,} documents and bank transactions, {sum(plain['links'].values()):,} links")
 
+        (scratch / "prefect-home").mkdir()
         os.environ["PREFECT_HOME"] = str(scratch / "prefect-home")
         from prefect import flow
 

@@ -294,6 +294,33 @@ def serve(config_path: ConfigOption = DEFAULT_CONFIG, db: DbOption = None) -> No
         raise _fail(str(error)) from None
 
 
+@app.command()
+def deploy(pool: Annotated[str, typer.Option("--pool", help="A Prefect work pool, e.g. made with `prefect "
+                                             "work-pool create yecai --type process`.")],
+           config_path: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Register the nightly sync with a Prefect work pool on the company's schedule, for when
+    one machine is not enough: start `prefect worker start --pool NAME` on each machine (with
+    DATABASE_URL pointing at PostgreSQL and the connectors' secrets in its environment).
+    Needs PREFECT_API_URL (a `prefect server start`, ideally on PostgreSQL)."""
+    import os
+
+    from flows.serve import answers, deploy_to_pool
+
+    try:
+        config = load_company(config_path)
+        load_chart(config)
+    except ConfigError as error:
+        raise _fail(str(error)) from None
+    api_url = os.environ.get("PREFECT_API_URL")
+    if not api_url or not answers(api_url):
+        raise _fail("deploying needs a running Prefect server: set PREFECT_API_URL (e.g. "
+                    "http://127.0.0.1:4200/api after `prefect server start`)")
+    deployment_id = deploy_to_pool(config, config_path, pool)
+    console.print(f"deployed {config.company.id}-nightly ({deployment_id}) to work pool {pool}: cron "
+                  f"{config.schedule.cron!r} in {config.schedule.timezone}; start workers with "
+                  f"`prefect worker start --pool {pool}`")
+
+
 def _print_summary(summary: dict) -> None:
     table = Table(title=f"{summary['run']} of {summary['company']} as of {summary['as_of']}")
     table.add_column("what")

@@ -22,11 +22,12 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 # The temporary local API can take long to start on a busy small machine (the default is 20 s).
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
-from prefect import Flow, flow, task, unmapped
+from prefect import Flow, flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
+from prefect.utilities.annotations import quote
 
 from connectors.errors import RetryableError
 from flows import pipeline
@@ -111,20 +112,22 @@ def _run(config_path: str, as_of: str | None, lock_wait_seconds: float | None,
         schedule = config.schedule
         ingest = ingest_task.with_options(retries=schedule.retries, retry_delay_seconds=exponential_backoff(
             backoff_factor=float(schedule.retry_delay_seconds)))
-        futures = {name: ingest.submit(config_path, name, window) for name in names}
         sources, failed = [], {}
-        for name, future in futures.items():
-            future.wait()
-            if future.state.is_completed():
-                sources.append(future.result())
-            else:
-                failed[name] = pipeline.failure(future.state.result(raise_on_failure=False), secrets)
+        for first in range(0, len(names), schedule.concurrency):  # at most `concurrency` connectors at once
+            futures = {name: ingest.submit(config_path, name, window)
+                       for name in names[first:first + schedule.concurrency]}
+            for name, future in futures.items():
+                future.wait()
+                if future.state.is_completed():
+                    sources.append(future.result())
+                else:
+                    failed[name] = pipeline.failure(future.state.result(raise_on_failure=False), secrets)
         loading = time.perf_counter()
         inputs = load_task(config_path, as_of)
         matching = time.perf_counter()
         output = match_blocks(inputs, config_path)
         seconds = {"load": round(matching - loading, 3), "match": round(time.perf_counter() - matching, 3)}
-        matched = persist_task(config_path, inputs, output)
+        matched = persist_task(config_path, quote(inputs), quote(output))
         summary = pipeline.summarise(config_path, sources, failed, matched,
                                      {**seconds, "total": round(time.perf_counter() - started, 3)}, window)
         publish(summary, "replay" if window else "sync")
@@ -133,10 +136,16 @@ def _run(config_path: str, as_of: str | None, lock_wait_seconds: float | None,
     return summary
 
 
+def map_blocks(blocks, rules, tolerances) -> list:
+    """One task per block on the flow's task runner. The blocks are quoted: Prefect would
+    otherwise walk every document of them looking for futures to resolve."""
+    futures = [match_block_task.submit(quote(block), rules, tolerances) for block in blocks]
+    return [future.result() for future in futures]
+
+
 def match_blocks(inputs, config_path: str, rules_path: str | None = None):
-    """One task per block on the flow's task runner, merged."""
     rules, tolerances = pipeline.rules_and_tolerances(config_path, rules_path)
-    return merge(match_block_task.map(partition(inputs), unmapped(rules), unmapped(tolerances)).result())
+    return merge(map_blocks(partition(inputs), rules, tolerances))
 
 
 @flow(name="yecai-sync", log_prints=True)
@@ -162,9 +171,7 @@ def backtest_flow(config_path: str, rules_path: str, start: str | None = None, e
     window; reads only (flows/replay.py)."""
     from flows.replay import backtest
 
-    report = backtest(config_path, rules_path, None, start, end, as_of,
-                      mapper=lambda blocks, rules, tolerances: match_block_task.map(
-                          blocks, unmapped(rules), unmapped(tolerances)).result())
+    report = backtest(config_path, rules_path, None, start, end, as_of, mapper=map_blocks)
     company = load_company(config_path).company.id
     create_table_artifact(key=artifact_key(company, "backtest"),
                           description=f"rules {report['rules']['now']} → {report['rules']['candidate']}: "

@@ -23,14 +23,34 @@ from ledger.settings import CompanyConfig
 DEFAULT_API = "http://127.0.0.1:4200/api"
 
 
-def deployment(config: CompanyConfig, config_path: Path):
-    """The company's nightly deployment (a RunnerDeployment): its cron, its time zone, one at a time."""
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _schedule(config: CompanyConfig):
     from prefect.schedules import Cron
 
+    return Cron(config.schedule.cron, timezone=config.schedule.timezone)
+
+
+def deploy_to_pool(config: CompanyConfig, config_path: Path, pool: str, source: Path = ROOT):
+    """Register the nightly deployment with a work pool (e.g. ``--type process``); its
+    workers load the flow from ``source`` (this checkout, or the same path on their machine)
+    and read DATABASE_URL, the connectors' secrets and YECAI_NOTIFY_* from their environment."""
+    from flows.nightly import nightly_sync
+
+    flow = nightly_sync.from_source(source=str(source), entrypoint="flows/nightly.py:nightly_sync")
+    return flow.deploy(name=f"{config.company.id}-nightly", work_pool_name=pool, schedules=[_schedule(config)],
+                       parameters={"config_path": str(config_path.resolve())}, concurrency_limit=1,
+                       description=f"nightly sync of {config.company.name}", tags=["yecai", config.company.id],
+                       build=False, push=False, print_next_steps=False)
+
+
+def deployment(config: CompanyConfig, config_path: Path):
+    """The company's nightly deployment (a RunnerDeployment): its cron, its time zone, one at a time."""
     from flows.nightly import for_company
 
     return for_company(config).to_deployment(
-        name=f"{config.company.id}-nightly", schedules=[Cron(config.schedule.cron, timezone=config.schedule.timezone)],
+        name=f"{config.company.id}-nightly", schedules=[_schedule(config)],
         parameters={"config_path": str(config_path.resolve())}, concurrency_limit=1,
         description=f"nightly sync of {config.company.name}", tags=["yecai", config.company.id])
 

@@ -161,3 +161,22 @@ def test_the_sync_command_runs_the_flow_once_and_a_second_start_is_refused(tmp_p
         refused = CliRunner().invoke(app, ["sync", "--config", str(EXAMPLE_CONFIG), "--db", db])
     assert refused.exit_code == 2
     assert "already being processed by a sync run" in refused.output and "Traceback" not in refused.output
+
+
+def test_deploy_registers_the_nightly_sync_with_a_process_work_pool(monkeypatch, prefect_api) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+
+    from flows.cli import app
+
+    with get_client(sync_client=True) as client:
+        client.create_work_pool(WorkPoolCreate(name="yecai-test", type="process"))
+    monkeypatch.setenv("PREFECT_API_URL", prefect_api)
+    result = CliRunner().invoke(app, ["deploy", "--pool", "yecai-test", "--config", str(EXAMPLE_CONFIG)])
+    assert result.exit_code == 0, result.output
+    with get_client(sync_client=True) as client:
+        deployed = client.read_deployment_by_name("yecai-sync/example-nightly")
+    assert deployed.work_pool_name == "yecai-test" and deployed.entrypoint == "flows/nightly.py:nightly_sync"
+    [schedule] = deployed.schedules
+    assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 2 * * *", "Asia/Shanghai")
+    assert deployed.parameters == {"config_path": str(EXAMPLE_CONFIG)}

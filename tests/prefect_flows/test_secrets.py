@@ -108,7 +108,7 @@ def test_canary_secrets_appear_in_no_output(tmp_path: Path, monkeypatch, capfd, 
     assert api_logs and published
     prefect_db = Path(PREFECT_SERVER_DATABASE_CONNECTION_URL.value().split("///", 1)[1])
     prefect_files = b"".join(path.read_bytes() for path in prefect_db.parent.glob(prefect_db.name + "*"))
-    assert len(prefect_files) > 100_000
+    assert str(config).encode() in prefect_files  # the search sees what Prefect stores (the parameters)
     captured = capfd.readouterr()
     outputs = {
         "captured logs": debug_logs.text(),
