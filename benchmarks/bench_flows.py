@@ -100,6 +100,9 @@ def main() -> None:
         os.environ["DATABASE_URL"] = database(stack, scratch, "flow", args.postgres)
         flow_wall, flow_cpu, summary = timed(lambda: for_company(load_company(config))(str(config)))
         assert summary["links"] == plain["links"] and summary["stored"] == plain["stored"]
+    print(f"{'seconds per stage':24} {'direct':>8} {'flow':>8}")
+    for stage in plain["seconds"]:
+        print(f"{stage:24} {plain['seconds'][stage]:8.2f} {summary['seconds'].get(stage, float('nan')):8.2f}")
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     print(f"{'':24} {'wall s':>8} {'CPU s':>8}")
     print(f"{'steps called directly':24} {plain_wall:8.2f} {plain_cpu:8.2f}")

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from connectors.errors import FatalError
 from flows.cli_connectors import app as connectors_app
+from flows.cli_review import ui, users_app
 from flows.cli_vouchers import ledger_app, vouchers_app
 from ledger.settings import ConfigError, load_chart, load_company, load_environment
 from ledger.storage.engine import DatabaseUrlError, database_url, make_engine
@@ -29,6 +30,8 @@ app.add_typer(config_app, name="config")
 app.add_typer(connectors_app, name="connectors")
 app.add_typer(vouchers_app, name="vouchers")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(users_app, name="users")
+app.command("ui")(ui)
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -177,7 +180,7 @@ def _run_flow(what: str, call, config_path: Path, db: str | None):
         listener = lambda text: progress.update(stage, description=f"{what}: {text}")  # noqa: E731
         pipeline.listeners.append(listener)
         try:
-            return config, call(config)
+            return call(config)
         except RunLocked as error:
             raise _fail(str(error)) from None
         finally:
@@ -201,7 +204,7 @@ def sync(config_path: ConfigOption = DEFAULT_CONFIG, db: DbOption = None, as_of:
     from flows.nightly import dask_runner, for_company
 
     day = _date(as_of, "--as-of")
-    _, summary = _run_flow("sync", lambda config: for_company(config, dask_runner(dask) if dask else None)(
+    summary = _run_flow("sync", lambda config: for_company(config, dask_runner(dask) if dask else None)(
         str(config_path), day, wait), config_path, db)
     _print_summary(summary)
 
@@ -219,7 +222,7 @@ def replay(start: Annotated[str, typer.Option("--from", help="First day of the w
     start, end, day = _date(start, "--from"), _date(end, "--to"), _date(as_of, "--as-of")
     if start > end:
         raise _fail(f"--from {start} is after --to {end}")
-    _, summary = _run_flow("replay", lambda config: replay_flow.with_options(
+    summary = _run_flow("replay", lambda config: replay_flow.with_options(
         task_runner=for_company(config).task_runner)(str(config_path), start, end, day, wait), config_path, db)
     _print_summary(summary)
 
@@ -243,7 +246,7 @@ def backtest(rules: Annotated[Path, typer.Option("--rules", help="The candidate 
     except ConfigError as error:
         raise _fail(str(error)) from None
     start, end = _date(start, "--from"), _date(end, "--to")
-    _, report = _run_flow("backtest", lambda config: backtest_flow(str(config_path), str(rules), start, end),
+    report = _run_flow("backtest", lambda config: backtest_flow(str(config_path), str(rules), start, end),
                           config_path, db)
     table = Table(title=f"backtest: rules {report['rules']['now']} → {report['rules']['candidate']} on "
                         f"{report['documents']} documents and {report['bank_transactions']} bank transactions")

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
+from ledger.posting.audit import verify_audit
 from ledger.posting.book import BookError, post, reverse, review, set_period, verify_chain
 from ledger.posting.tables import VoucherRow
 from ledger.settings import ConfigError, load_company
@@ -102,13 +103,16 @@ def reverse_voucher(voucher_id: int, by: ByOption, reason: Annotated[str, typer.
 
 @ledger_app.command("verify")
 def verify(config_path: ConfigOption = DEFAULT_CONFIG, db: DbOption = None) -> None:
-    """Recompute the hash chain over posted vouchers; name the first broken one."""
+    """Recompute the hash chains over posted vouchers and over audit events; name the first broken link."""
     company, engine = _open(config_path, db)
     broken = verify_chain(engine, company)
-    if broken is None:
-        console.print("hash chain intact")
-        return
-    raise _fail(f"hash chain broken at voucher {broken.voucher_no} (position {broken.chain_seq}): {broken.reason}")
+    if broken is not None:
+        raise _fail(f"hash chain broken at voucher {broken.voucher_no} (position {broken.chain_seq}): "
+                    f"{broken.reason}")
+    broken_audit = verify_audit(engine, company)
+    if broken_audit is not None:
+        raise _fail(f"audit chain broken at event {broken_audit.seq}: {broken_audit.reason}")
+    console.print("hash chain intact (vouchers and audit events)")
 
 
 @ledger_app.command("close")

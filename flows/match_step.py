@@ -23,12 +23,16 @@ from ledger.faults import checkpoint
 from ledger.posting.templates import PostingTemplates
 from ledger.posting.vouchers import Voucher, number, post
 from ledger.settings import ChartOfAccounts, Tolerances
+from ledger.storage.decisions import rejected_pairs
 from ledger.storage.exception_store import RaisedCounts, raise_exceptions
 from ledger.storage.links import save_links
 from ledger.storage.read import load_bank_transactions, load_counterparties, load_documents
 from matching.engine import MatchOutput, run_matching
-from matching.model import Link
+from matching.model import Decision, Link
 from matching.rules import MatchingRules
+from review.learning import autonomous_parties, record_night
+from review.queue import enrich
+from review.settings import ReviewSettings, load_review_settings
 
 
 @dataclass(slots=True)
@@ -58,27 +62,41 @@ def link_row(link: Link) -> dict:
 
 @dataclass(slots=True)
 class MatchInputs:
-    """Everything a company has stored that matching reads."""
+    """Everything a company has stored that matching reads, and the review queue's decisions
+    that steer it: pairs people rejected for good, and parties whose suggestions they trust."""
 
     as_of: date
     documents: list[BusinessDocument]
     transactions: list[BankTransaction]
     parties: list[Counterparty]
+    rejected: frozenset = frozenset()
+    autonomous: frozenset = frozenset()
 
 
-def load_inputs(engine: Engine, company_id: str, as_of: date | None = None) -> MatchInputs:
+def load_inputs(engine: Engine, company_id: str, as_of: date | None = None,
+                review_settings: ReviewSettings | None = None) -> MatchInputs:
+    review_settings = review_settings or load_review_settings()
     with engine.connect() as connection:
         documents = load_documents(connection, company_id)
         transactions = load_bank_transactions(connection, company_id)
         parties = load_counterparties(connection, company_id)
+        rejected = rejected_pairs(connection, company_id)
+        autonomous = autonomous_parties(connection, company_id, review_settings.autonomy)
     dates = [d.date for d in documents] + [t.booking_date for t in transactions]
     return MatchInputs(as_of=as_of or (max(dates) if dates else date.today()), documents=documents,
-                       transactions=transactions, parties=parties)
+                       transactions=transactions, parties=parties, rejected=frozenset(rejected),
+                       autonomous=frozenset(autonomous))
+
+
+def match(inputs: MatchInputs, rules: MatchingRules, tolerances: Tolerances) -> MatchOutput:
+    return run_matching(inputs.documents, inputs.transactions, inputs.parties, inputs.as_of, rules, tolerances,
+                        rejected=inputs.rejected, autonomous=inputs.autonomous)
 
 
 def persist(engine: Engine, company_id: str, inputs: MatchInputs, output: MatchOutput, *, chart: ChartOfAccounts,
             templates: PostingTemplates, extra_exceptions: Sequence[ExceptionItem] = ()) -> MatchRun:
-    """Build the vouchers of a matching run; store its links and exception items in one transaction."""
+    """Build the vouchers of a matching run; store its links and exception items (with the
+    review queue's enrichment and the night's figures) in one transaction."""
     checkpoint("matched")
     started = time.perf_counter()
     vouchers = number(post(event, templates, chart)
@@ -88,6 +106,11 @@ def persist(engine: Engine, company_id: str, inputs: MatchInputs, output: MatchO
         save_links(connection, company_id, [link_row(link) for link in output.links])
         checkpoint("links_saved")
         raised = raise_exceptions(connection, company_id, [*output.exceptions, *extra_exceptions])
+        enrich(connection, company_id)
+        record_night(connection, company_id, date.today(), bank_txns=len(inputs.transactions),
+                     settled_txns=len(output.settled_txns),
+                     auto_links=sum(link.decision is Decision.AUTO for link in output.links),
+                     suggested_links=sum(link.decision is Decision.SUGGESTED for link in output.links))
     checkpoint("exceptions_raised")
     return MatchRun(as_of=inputs.as_of, documents=inputs.documents, transactions=inputs.transactions, output=output,
                     vouchers=vouchers, raised=raised,
@@ -96,11 +119,13 @@ def persist(engine: Engine, company_id: str, inputs: MatchInputs, output: MatchO
 
 def match_company(engine: Engine, company_id: str, *, chart: ChartOfAccounts, templates: PostingTemplates,
                   rules: MatchingRules, tolerances: Tolerances, as_of: date | None = None,
-                  extra_exceptions: Sequence[ExceptionItem] = ()) -> MatchRun:
+                  extra_exceptions: Sequence[ExceptionItem] = (),
+                  review_settings: ReviewSettings | None = None) -> MatchRun:
+    """Rejected pairs and earned autonomy (the review queue's decisions) steer the matcher."""
     started = time.perf_counter()
-    inputs = load_inputs(engine, company_id, as_of)
+    inputs = load_inputs(engine, company_id, as_of, review_settings)
     loaded = time.perf_counter()
-    output = run_matching(inputs.documents, inputs.transactions, inputs.parties, inputs.as_of, rules, tolerances)
+    output = match(inputs, rules, tolerances)
     matched = time.perf_counter()
     run = persist(engine, company_id, inputs, output, chart=chart, templates=templates,
                   extra_exceptions=extra_exceptions)

@@ -27,15 +27,11 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
-from prefect.utilities.annotations import quote
 
 from connectors.errors import RetryableError
 from flows import pipeline
 from flows.partition import match_block, merge, partition
 from ledger.settings import CompanyConfig, load_company
-from ledger.storage import migrate
-from ledger.storage.engine import make_engine
-from ledger.storage.lock import run_lock
 
 
 def _retry_only_retryable(_task, _task_run, state) -> bool:
@@ -44,7 +40,8 @@ def _retry_only_retryable(_task, _task_run, state) -> bool:
 
 
 # NO_CACHE everywhere: the inputs are whole companies, and hashing them for a cache key would
-# cost more than the work (and nothing here may be skipped on a rerun anyway).
+# cost more than the work (and nothing here may be skipped on a rerun anyway). Whole
+# companies travel in an Opaque box (below).
 @task(name="ingest", retries=3, retry_delay_seconds=exponential_backoff(backoff_factor=10), retry_jitter_factor=0.5,
       retry_condition_fn=_retry_only_retryable, tags=["yecai-ingest"], cache_policy=NO_CACHE)
 def ingest_task(config_path: str, name: str, window: tuple[str, str] | None = None) -> dict:
@@ -57,18 +54,29 @@ def prepare_task(config_path: str) -> list[str]:
 
 
 @task(name="load", cache_policy=NO_CACHE)
-def load_task(config_path: str, as_of: str | None):
-    return pipeline.load(config_path, None, as_of)
+def load_task(config_path: str, as_of: str | None) -> Opaque:
+    return Opaque(pipeline.load(config_path, None, as_of))
+
+
+class Opaque:
+    """A value handed to a task as it is. Prefect walks dataclasses, lists and dicts among a
+    task's arguments looking for futures; for a company's 100,000 documents that walk costs
+    seconds, so they travel inside this (picklable, for Dask) box instead."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value) -> None:
+        self.value = value
 
 
 @task(name="match-block", cache_policy=NO_CACHE)
-def match_block_task(block, rules, tolerances):
-    return match_block(block, rules, tolerances)
+def match_block_task(block: Opaque, rules, tolerances):
+    return Opaque(match_block(block.value, rules, tolerances))
 
 
 @task(name="persist", cache_policy=NO_CACHE)
-def persist_task(config_path: str, inputs, output) -> dict:
-    return pipeline.persist_run(config_path, None, inputs, output)
+def persist_task(config_path: str, inputs: Opaque, output: Opaque) -> dict:
+    return pipeline.persist_run(config_path, None, inputs.value, output.value)
 
 
 @task(name="notify", cache_policy=NO_CACHE)
@@ -104,10 +112,8 @@ def _run(config_path: str, as_of: str | None, lock_wait_seconds: float | None,
     started = time.perf_counter()
     config = load_company(config_path)
     secrets = pipeline.secrets_for(config)
-    engine = make_engine()
-    migrate.upgrade(engine)
     wait = float(config.schedule.lock_wait_seconds if lock_wait_seconds is None else lock_wait_seconds)
-    with run_lock(engine, config.company.id, "replay" if window else "sync", wait=wait):
+    with pipeline.engine_for(None) as engine, pipeline.locked(engine, config, "replay" if window else "sync", wait):
         names = prepare_task(config_path)
         schedule = config.schedule
         ingest = ingest_task.with_options(retries=schedule.retries, retry_delay_seconds=exponential_backoff(
@@ -123,24 +129,23 @@ def _run(config_path: str, as_of: str | None, lock_wait_seconds: float | None,
                 else:
                     failed[name] = pipeline.failure(future.state.result(raise_on_failure=False), secrets)
         loading = time.perf_counter()
-        inputs = load_task(config_path, as_of)
+        inputs = load_task(config_path, as_of).value
         matching = time.perf_counter()
         output = match_blocks(inputs, config_path)
         seconds = {"load": round(matching - loading, 3), "match": round(time.perf_counter() - matching, 3)}
-        matched = persist_task(config_path, quote(inputs), quote(output))
+        matched = persist_task(config_path, Opaque(inputs), Opaque(output))
         summary = pipeline.summarise(config_path, sources, failed, matched,
                                      {**seconds, "total": round(time.perf_counter() - started, 3)}, window)
         publish(summary, "replay" if window else "sync")
         summary["notified"] = notify_task(config_path, summary)
-    engine.dispose()
     return summary
 
 
+
 def map_blocks(blocks, rules, tolerances) -> list:
-    """One task per block on the flow's task runner. The blocks are quoted: Prefect would
-    otherwise walk every document of them looking for futures to resolve."""
-    futures = [match_block_task.submit(quote(block), rules, tolerances) for block in blocks]
-    return [future.result() for future in futures]
+    """One task per block on the flow's task runner."""
+    futures = [match_block_task.submit(Opaque(block), rules, tolerances) for block in blocks]
+    return [future.result().value for future in futures]
 
 
 def match_blocks(inputs, config_path: str, rules_path: str | None = None):

@@ -15,12 +15,12 @@ everything (tests/flows/test_partition.py checks it on synthetic companies).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from flows.match_step import MatchInputs
+from flows.match_step import MatchInputs, match
 from ledger.documents import Delivery, GoodsReceipt, PurchaseInvoice, PurchaseOrder, SalesInvoice, SalesOrder
 from ledger.settings import Tolerances
-from matching.engine import MatchOutput, run_matching
+from matching.engine import MatchOutput
 from matching.rules import MatchingRules
 
 SIDES = {"o2c": (SalesOrder, Delivery, SalesInvoice), "p2p": (PurchaseOrder, GoodsReceipt, PurchaseInvoice)}
@@ -40,16 +40,14 @@ def partition(inputs: MatchInputs) -> list[Block]:
     blocks = []
     for side, classes in SIDES.items():
         incoming = side == "o2c"
-        blocks.append(Block(side, MatchInputs(
-            as_of=inputs.as_of, parties=inputs.parties,
-            documents=[d for d in inputs.documents if type(d) in classes],
+        blocks.append(Block(side, replace(
+            inputs, documents=[d for d in inputs.documents if type(d) in classes],
             transactions=[t for t in inputs.transactions if (t.amount.amount > 0) == incoming])))
     return blocks
 
 
 def match_block(block: Block, rules: MatchingRules, tolerances: Tolerances) -> tuple[str, MatchOutput]:
-    data = block.inputs
-    return block.side, run_matching(data.documents, data.transactions, data.parties, data.as_of, rules, tolerances)
+    return block.side, match(block.inputs, rules, tolerances)
 
 
 def merge(results: Sequence[tuple[str, MatchOutput]]) -> MatchOutput:

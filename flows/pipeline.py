@@ -54,6 +54,14 @@ def engine_for(db: str | None):
         engine.dispose()
 
 
+@contextmanager
+def locked(engine, config: CompanyConfig, purpose: str, wait: float):
+    """Migrate (the lock table may be new), then hold the company's run lock."""
+    migrate.upgrade(engine)
+    with run_lock(engine, config.company.id, purpose, wait=wait):
+        yield
+
+
 def secrets_for(config: CompanyConfig, db: str | None = None) -> list[str]:
     return secret_values([instance.model_dump() for instance in config.connectors.values()], database_url(db))
 
@@ -192,23 +200,21 @@ def run(config_path: str, db: str | None = None, as_of: str | None = None, wait:
     started = time.perf_counter()
     config = load_company(config_path)
     secrets = secrets_for(config, db)
-    with engine_for(db) as engine:
-        migrate.upgrade(engine)
-        with run_lock(engine, config.company.id, "replay" if window else "sync", wait=wait):
-            names = prepare(config_path, db)
-            sources, failed = [], {}
-            for name in names:
-                try:
-                    sources.append(ingest_source(config_path, db, name, window))
-                except Exception as error:  # one failing source never stops the others
-                    failed[name] = failure(error, secrets)
-            loading = time.perf_counter()
-            inputs = load(config_path, db, as_of)
-            matching = time.perf_counter()
-            output = match_all(inputs, config_path, rules_path)
-            seconds = {"load": round(matching - loading, 3), "match": round(time.perf_counter() - matching, 3)}
-            matched = persist_run(config_path, db, inputs, output)
-            summary = summarise(config_path, sources, failed, matched,
-                                {**seconds, "total": round(time.perf_counter() - started, 3)}, window)
-            summary["notified"] = notify(config_path, summary, db)
+    with engine_for(db) as engine, locked(engine, config, "replay" if window else "sync", wait):
+        names = prepare(config_path, db)
+        sources, failed = [], {}
+        for name in names:
+            try:
+                sources.append(ingest_source(config_path, db, name, window))
+            except Exception as error:  # one failing source never stops the others
+                failed[name] = failure(error, secrets)
+        loading = time.perf_counter()
+        inputs = load(config_path, db, as_of)
+        matching = time.perf_counter()
+        output = match_all(inputs, config_path, rules_path)
+        seconds = {"load": round(matching - loading, 3), "match": round(time.perf_counter() - matching, 3)}
+        matched = persist_run(config_path, db, inputs, output)
+        summary = summarise(config_path, sources, failed, matched,
+                            {**seconds, "total": round(time.perf_counter() - started, 3)}, window)
+        summary["notified"] = notify(config_path, summary, db)
     return summary

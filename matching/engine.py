@@ -5,8 +5,8 @@ Pure: documents in, links and exception items out; storage and files are the cal
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence, Set
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from ledger.counterparties import Counterparty
@@ -26,7 +26,7 @@ from ledger.settings import Tolerances
 from matching.cash import CashMatcher, OpenItem
 from matching.chains import ChainBuilder, ChainResult
 from matching.findings import duplicate_invoices, not_invoiced, overdue, three_way
-from matching.model import Decision, Link
+from matching.model import Comparison, Decision, Link
 from matching.parties import PartyIndex
 from matching.rules import MatchingRules
 
@@ -47,7 +47,11 @@ def _of(documents: Sequence[BusinessDocument], cls: type) -> list:
 
 def run_matching(documents: Sequence[BusinessDocument], transactions: Sequence[BankTransaction],
                  counterparties: Sequence[Counterparty], as_of: date, rules: MatchingRules,
-                 tolerances: Tolerances) -> MatchOutput:
+                 tolerances: Tolerances, *, rejected: Set[tuple[str, str, str, str]] = frozenset(),
+                 autonomous: Set[str] = frozenset()) -> MatchOutput:
+    """``rejected``: pairs a person ignored for good (ledger.storage.decisions), never linked again.
+    ``autonomous``: counterparty ids whose suggestions people have confirmed often enough that an
+    untied suggestion for them is accepted without a person (review.learning decides who)."""
     index = PartyIndex(counterparties, threshold=rules.name_threshold, margin=rules.name_margin)
     resolved = index.resolve([d.counterparty for d in documents],
                              tax_ids=[getattr(d, "counterparty_tax_id", None) for d in documents])
@@ -77,13 +81,15 @@ def run_matching(documents: Sequence[BusinessDocument], transactions: Sequence[B
                           accounts=[t.counterparty_account for t in transactions])
     cash = CashMatcher(items, rules, tolerances, accounts).match(list(zip(transactions, payer)))
     output.links += cash.links
+    output.links = _earned(_without(output.links, rejected), party, autonomous)
     output.exceptions += cash.findings
     output.settled_txns, output.fees = cash.settled_txns, cash.fees
     output.chains, output.parties = chain_results, party
     output.exceptions += overdue(invoices, cash.open, as_of, tolerances)
 
-    linked = {link.to_no for link in cash.links}
-    auto_linked = {link.to_no for link in cash.links if link.decision is Decision.AUTO}
+    cash_links = [link for link in output.links if link.to_type == "bank_txn"]
+    linked = {link.to_no for link in cash_links}
+    auto_linked = {link.to_no for link in cash_links if link.decision is Decision.AUTO}
     for txn, resolution in zip(transactions, payer):
         document = DocumentRef(doc_type="bank_txn", doc_no=txn.number, amount=txn.amount)
         if txn.number not in linked:
@@ -106,3 +112,29 @@ def run_matching(documents: Sequence[BusinessDocument], transactions: Sequence[B
     unique = {item.fingerprint: item for item in output.exceptions}
     output.exceptions = list(unique.values())
     return output
+
+
+def _without(links: list[Link], rejected: Set[tuple[str, str, str, str]]) -> list[Link]:
+    return [link for link in links if link.key not in rejected] if rejected else links
+
+
+def _earned(links: list[Link], party: dict[tuple[str, str], str | None], autonomous: Set[str]) -> list[Link]:
+    """Suggestions for an autonomous counterparty become automatic, unless tied: a document or
+    transaction with more than one suggestion still waits for a person."""
+    if not autonomous:
+        return links
+    suggested = [link for link in links if link.decision is Decision.SUGGESTED]
+    per_end: dict[tuple[str, str], int] = {}
+    for link in suggested:
+        for end in ((link.from_type, link.from_no), (link.to_type, link.to_no)):
+            per_end[end] = per_end.get(end, 0) + 1
+    result = []
+    for link in links:
+        owner = party.get((link.from_type, link.from_no))
+        if (link.decision is Decision.SUGGESTED and owner in autonomous
+                and per_end[(link.from_type, link.from_no)] == 1 and per_end[(link.to_type, link.to_no)] == 1):
+            evidence = replace(link.evidence, decided_by="yecai:autonomy", comparisons=(
+                *link.evidence.comparisons, Comparison(name="autonomy", level="earned", score=1.0, detail=owner)))
+            link = replace(link, decision=Decision.AUTO, evidence=evidence)
+        result.append(link)
+    return result

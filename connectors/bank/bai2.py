@@ -41,7 +41,6 @@ from datetime import date
 from connectors.bank.bai2_fields import Cursor, read_date, read_funds, read_money, read_units
 from connectors.bank.mt940_details import UndecodableFile, decode
 from connectors.bank.statement import ParsedFile, Statement, TxnFields, assign_ids, check_balances
-from ledger.documents import BankTransaction
 from ledger.errors import BadInput, FieldError
 from ledger.money import Money
 
@@ -273,8 +272,7 @@ def _statements(state: _State) -> list[Statement]:
         for row, _preferred, fields in account.lines:
             txn_id = next(ids)
             try:
-                transactions.append(BankTransaction(
-                    txn_id=txn_id, **{n: getattr(fields, n) for n in TxnFields.__dataclass_fields__}))
+                transactions.append(fields.transaction(txn_id))
             except FieldError as error:
                 account.complete = False
                 state.problems.append(BadInput.from_field_error(state.file, row, error))

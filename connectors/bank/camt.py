@@ -1,7 +1,8 @@
 """ISO 20022 camt.052 / camt.053 / camt.054 (versions 001.01 to 001.08) into ``BankTransaction``s.
 
 One transaction per ``Ntry`` (what hit the account); ``NtryDtls/TxDtls`` give the counterparty
-(``Dbtr`` for credits, ``Cdtr`` for debits, with or without the v8 ``Pty`` wrapper), its
+(``Dbtr`` for credits, ``Cdtr`` for debits, with or without the v8 ``Pty`` wrapper; the
+ultimate one, ``UltmtDbtr`` / ``UltmtCdtr``, when that is all there is), its
 account (IBAN or Othr/Id) and the remittance (``Ustrd`` joined, then ``Strd/CdtrRefInf/Ref``).
 Namespaces are ignored, so every version reads the same. A worked example:
 
@@ -20,7 +21,8 @@ Amounts: trailing zeros past the currency's minor unit are exact and accepted (8
 any other digit there (8.855 EUR) makes the entry a ``BadInput``, never rounded.
 Ids: ``AcctSvcrRef``, else ``NtryRef``, else a hash of the normalised fields plus the
 occurrence index among identical entries (``statement.assign_ids``).
-The XML is read with defusedxml: no DTDs, no entity expansion, no network.
+The XML is read with ``xmlread``: defusedxml's protections (no DTD, so no entity expansion,
+no external references, no network) on expat directly, building only the elements read here.
 """
 
 from __future__ import annotations
@@ -28,33 +30,43 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
 
 from connectors.bank.statement import ParsedFile, Statement, TxnFields, assign_ids, check_balances
+from connectors.bank.xmlread import LEAF, XmlError, read_pruned
 from ledger.documents import BankTransaction
 from ledger.errors import BadInput, FieldError
 from ledger.money import Money, MoneyError
 
 _RECORDS = ("Stmt", "Rpt", "Ntfctn")
 _OPENING = ("OPBD", "PRCD")
-
-
-def _name(element: Element) -> str:
-    return element.tag.rsplit("}", 1)[-1]
+# What is read, by local name (see ``xmlread``): everything else is never built.
+_DATE = {"Dt": LEAF, "DtTm": LEAF}
+_PARTY = {"Nm": LEAF, "Pty": {"Nm": LEAF}}
+_ACCOUNT = {"Id": {"IBAN": LEAF, "Othr": {"Id": LEAF}}}
+_DETAILS = {"RltdPties": {"Dbtr": _PARTY, "Cdtr": _PARTY, "DbtrAcct": _ACCOUNT,
+                          "CdtrAcct": _ACCOUNT, "UltmtDbtr": _PARTY, "UltmtCdtr": _PARTY},
+            "RmtInf": {"Ustrd": LEAF, "Strd": {"CdtrRefInf": {"Ref": LEAF}}}}
+_ENTRY = {"Amt": LEAF, "CdtDbtInd": LEAF, "BookgDt": _DATE, "ValDt": _DATE, "AcctSvcrRef": LEAF,
+          "NtryRef": LEAF, "AddtlNtryInf": LEAF, "NtryDtls": {"TxDtls": _DETAILS}}
+_BALANCE = {"Tp": {"CdOrPrtry": {"Cd": LEAF}}, "Amt": LEAF, "CdtDbtInd": LEAF}
+_RECORD = {"Id": LEAF, "Acct": {"Id": {"IBAN": LEAF, "Othr": {"Id": LEAF},
+                                      "PrtryAcct": {"Id": LEAF}}},
+           "Bal": _BALANCE, "Ntry": _ENTRY}
+_SPEC = {"*": dict.fromkeys(_RECORDS, _RECORD)}  # Document / any message / Stmt, Rpt, Ntfctn
 
 
 def _children(element: Element | None, name: str) -> Iterator[Element]:
-    return (child for child in (element if element is not None else ()) if _name(child) == name)
+    return iter(element.findall(name)) if element is not None else iter(())
 
 
 def _find(element: Element | None, *path: str) -> Element | None:
     for name in path:
-        element = next(_children(element, name), None)
         if element is None:
             return None
+        element = element.find(name)
     return element
 
 
@@ -66,14 +78,14 @@ def _text(element: Element | None, *path: str) -> str:
 def parse_camt(data: bytes, file: str) -> ParsedFile:
     problems: list[BadInput] = []
     try:
-        root = fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except (ParseError, DefusedXmlException, ValueError) as error:
+        root = read_pruned(data, _SPEC)
+    except (XmlError, DefusedXmlException, ValueError, LookupError) as error:
         problem = BadInput(file=file, row=None, field=None, message=f"camt: not readable XML: {error}")
         return ParsedFile(file=file, format="camt", encoding="xml", statements=(), problems=(problem,))
-    records = [record for message in root for record in message if _name(record) in _RECORDS]
+    records = [record for message in root for record in message]
     if not records:
         problems.append(BadInput(file=file, row=None, field=None,
-                                 message=f"camt: no Stmt, Rpt or Ntfctn under <{_name(root)}>"))
+                                 message=f"camt: no Stmt, Rpt or Ntfctn under <{root.tag}>"))
     pending: list[tuple[int, str, TxnFields | None, str | None]] = []
     heads: list[tuple[str, str, Money | None, Money | None]] = []
     for index, record in enumerate(records):
@@ -105,8 +117,7 @@ def parse_camt(data: bytes, file: str) -> ParsedFile:
             continue
         txn_id = next(ids)
         try:
-            by_statement[head].append(BankTransaction(
-                txn_id=txn_id, **{name: getattr(fields, name) for name in TxnFields.__dataclass_fields__}))
+            by_statement[head].append(fields.transaction(txn_id))
         except FieldError as error:
             complete[head] = False
             problems.append(BadInput(file=file, row=None, field=error.field,
@@ -187,7 +198,8 @@ def _entry(entry: Element, account: str) -> TxnFields:
     remittances: list[str] = []
     for details in _children(_find(entry, "NtryDtls"), "TxDtls"):
         parties = _find(details, "RltdPties")
-        name = _text(parties, side, "Nm") or _text(parties, side, "Pty", "Nm")
+        name = (_text(parties, side, "Nm") or _text(parties, side, "Pty", "Nm")
+                or _text(parties, "Ultmt" + side, "Nm") or _text(parties, "Ultmt" + side, "Pty", "Nm"))
         iban = _text(parties, side + "Acct", "Id", "IBAN")
         other = _text(parties, side + "Acct", "Id", "Othr", "Id")
         remittance = _find(details, "RmtInf")

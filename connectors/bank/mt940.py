@@ -15,27 +15,45 @@ debit 25,03 EUR, type NTRF, customer reference ``INV42``, bank reference ``B99``
 
 Transaction ids: the bank reference (after ``//``) unless absent or NONREF, else the customer
 reference unless NONREF, else a hash of the normalised fields plus the occurrence index among
-identical lines (``statement.assign_ids``); a repeated reference gets ``.2``, ``.3``…
+identical lines (``statement.Ids``); a repeated reference gets ``.2``, ``.3``…
+
+Fields: a ``:86:`` belongs to the ``:61:`` right before it; further ``:86:`` fields after it
+(Danske Bank, Rabobank split long details so) continue it, joined by a line break; a ``:86:``
+anywhere else (statement-level information) is not a transaction's. A second ``:25:`` in a
+message is a problem and never changes the account.
 
 Years: YYMMDD is 20YY below 80 and 19YY from 80. Impossible dates (February 30) make that
 line a ``BadInput``. Bytes are decoded strictly (``mt940_details.decode``).
+
+Speed: the text is split at every tag by one regex pass, continuation lines are taken whole
+unless one of them needs the line rules, and per line only the ``:61:`` regex, a date-cache
+lookup, a ``Decimal`` and the ``BankTransaction`` itself cost anything
+(``benchmarks.bench_parsers``).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from connectors.bank.mt940_details import UndecodableFile, decode, parse_details
-from connectors.bank.statement import ParsedFile, Statement, TxnFields, assign_ids, check_balances
+from connectors.bank.mt940_details import NO_DETAILS, UndecodableFile, decode, parse_details
+from connectors.bank.statement import Ids, ParsedFile, Statement, TxnFields, check_balances
 from ledger.documents import BankTransaction
 from ledger.errors import BadInput, FieldError
 from ledger.money import Money, MoneyError
 
-_TAG = re.compile(r"^:(\d\d[A-Z]?):(.*)$")
+#: A tag at the start of a line, found over the whole text at once; a field's value runs
+#: to the next tag (its continuation lines), cut at an end-of-message line.
+_TAG = re.compile(r"\n:(\d\d[A-Z]?):")
+#: Line breaks other than ``\n`` that ``str.splitlines`` honours; a file with any of them is
+#: re-joined with ``\n`` first, so every file is split into lines the same way.
+_ODD_BREAKS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 _END = re.compile(r"^-[A-Z}]*$")
+#: A line that may end a value or be skipped: blank, or starting (after blanks) with - or {.
+_SPECIAL_LINE = re.compile(r"^[\x00-\x09\x0b-\x20]*(?:[-{]|$)", re.MULTILINE)
 _BALANCE = re.compile(r"^([CD])(\d{6})([A-Z]{3})(\d+,\d*)$")
 _LINE = re.compile(r"^(?P<value>\d{6})(?P<entry>\d{4})?(?P<mark>RC|RD|EC|ED|C|D)(?P<funds>[A-Z])?"
                    r"(?P<amount>\d+,\d*)(?P<type>[NSF][A-Z0-9]{3})?(?P<refs>.*)$")
@@ -44,16 +62,13 @@ _KNOWN = {"20", "21", "25", "28", "28C", "60F", "60M", "61", "86", "62F", "62M",
           "34F", "13", "13D", "90D", "90C"}
 _NONREF = "NONREF"
 _CONTROL = "".join(map(chr, range(32)))  # SOH/ETX framing bytes some banks wrap messages in
+_BLANK = _CONTROL + " "
+_NEGATIVE = frozenset({"D", "RC", "ED"})
 
 
-@dataclass(slots=True)
-class _Pending:
-    row: int
-    value_date: date
-    booking_date: date
-    amount: Money
-    preferred_id: str | None
-    details: str = ""
+#: A read :61: line: [row, value date, booking date, amount, preferred id, :86: text]; a
+#: list, not an object, because a file has millions of them and :86: fills in the last slot.
+_Pending = list
 
 
 @dataclass(slots=True)
@@ -86,30 +101,63 @@ def parse_mt940(data: bytes, file: str, *, encoding_fallback: str = "cp1252") ->
                       problems=tuple(problems))
 
 
-def _fields(text: str) -> list[tuple[int, str, str]]:
-    """(line number, tag, value) with continuation lines joined by newlines."""
-    fields: list[tuple[int, str, str]] = []
-    open_field = False
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip(_CONTROL) if raw.strip(_CONTROL + " ") == "" else raw.rstrip("\r")
-        match = _TAG.match(line)
-        if match:
-            fields.append((number, match[1], match[2]))
-            open_field = True
-        elif _END.match(line.strip(_CONTROL + " ")) or line.startswith("{"):
-            open_field = False
-        elif open_field and line.strip():
-            row, tag, value = fields[-1]
-            fields[-1] = (row, tag, value + "\n" + line)
-    return fields
+def _fields(text: str) -> Iterator[tuple[int, str, str]]:
+    """(line number, tag, value) with continuation lines joined by newlines.
+
+    One regex pass splits the whole text at every tag; a value is the rest of its tag's
+    line, plus the non-blank lines up to the next tag unless an end-of-message line (``-``,
+    ``-}``) or a ``{`` block line closes it first. Text before the first tag is no field.
+    """
+    if any(odd in text for odd in _ODD_BREAKS):
+        text = "\n".join(text.splitlines())
+    parts = _TAG.split("\n" + text)  # [before, tag, value, tag, value, ...], values without
+    row = parts[0].count("\n") + 1  # the line break before the next tag
+    for tag, value in zip(parts[1::2], parts[2::2], strict=True):
+        breaks = value.count("\n")
+        if breaks:
+            first, _, following = value.partition("\n")
+            yield row, tag, _continued(first, following)
+        else:
+            yield row, tag, value
+        row += breaks + 1
+
+
+def _continued(value: str, following: str) -> str:
+    """The value and its continuation lines: those up to an end-of-message or ``{`` line,
+    without empty lines and lines of framing control characters (a line of spaces is text)."""
+    body = following[:-1] if following[-1:] == "\n" else following
+    if body == "-":  # the end of the message
+        return value
+    if not _SPECIAL_LINE.search(body):  # the usual case: every line continues the value
+        return value + "\n" + body
+    for line in following.split("\n"):
+        bare = line.strip(_BLANK)
+        if not bare and not (line and not line.strip(" ")):
+            continue
+        if _END.match(bare) or line.startswith("{"):
+            break
+        value += "\n" + line
+    return value
+
+
+_DATES: dict[str, date] = {}
 
 
 def _yymmdd(name: str, text: str) -> date:
+    known = _DATES.get(text)
+    if known is not None:
+        return known
     year = int(text[:2])
     try:
-        return date(2000 + year if year < 80 else 1900 + year, int(text[2:4]), int(text[4:6]))
+        day = date(2000 + year if year < 80 else 1900 + year, int(text[2:4]), int(text[4:6]))
     except ValueError:
         raise FieldError(name, text, "a real calendar date YYMMDD") from None
+    if len(_DATES) < 100_000:  # a statement file names few distinct days
+        _DATES[text] = day
+    return day
+
+
+_ENTRY_DATES: dict[tuple[str, date], date] = {}
 
 
 def _entry_date(text: str, value: date) -> date:
@@ -122,11 +170,10 @@ def _entry_date(text: str, value: date) -> date:
             continue
     if not candidates:
         raise FieldError("entry_date", text, "a real calendar date MMDD")
-    return min(candidates, key=lambda day: abs((day - value).days))
-
-
-def _amount(text: str) -> Decimal:
-    return Decimal(text.replace(",", "."))
+    closest = min(candidates, key=lambda day: abs((day - value).days))
+    if len(_ENTRY_DATES) < 100_000:
+        _ENTRY_DATES[text, value] = closest
+    return closest
 
 
 def _balance(tag: str, value: str) -> Money:
@@ -135,36 +182,54 @@ def _balance(tag: str, value: str) -> Money:
         raise FieldError(tag, value, "D/C mark, YYMMDD, currency and amount, e.g. C261231EUR10,00")
     _yymmdd(tag, match[2])
     try:
-        money = Money(_amount(match[4]), match[3])
+        money = Money(Decimal(match[4].replace(",", ".")), match[3])
     except MoneyError:
         raise FieldError(tag, match[3], "an ISO 4217 currency code") from None
     return -money if match[1] == "D" else money
 
 
-def _messages(fields: list[tuple[int, str, str]], file: str,
+def _messages(fields: Iterable[tuple[int, str, str]], file: str,
               problems: list[BadInput]) -> list[_Message]:
     messages: list[_Message] = []
-    previous = ""
+    message: _Message | None = None
+    last_line: _Pending | None = None  # the :61: line a :86: right after it belongs to
     for row, tag, value in fields:
-        if tag == "20":
-            messages.append(_Message(row=row, reference=value.strip()))
-        elif not messages:
+        if tag == "61" and message is not None:
+            try:
+                last_line = _line(value, message.currency, row)
+            except FieldError as error:
+                last_line, message.complete = None, False
+                problems.append(BadInput.from_field_error(file, row, error))
+            else:
+                message.lines.append(last_line)
+            continue
+        if tag == "86" and message is not None:
+            if last_line is not None:  # a :86: after another continues it (Danske, Rabobank)
+                last_line[5] = f"{last_line[5]}\n{value}" if last_line[5] else value
+                continue
+        elif tag == "20":
+            message = _Message(row=row, reference=value.strip())
+            messages.append(message)
+        elif message is None:
             problems.append(BadInput(file=file, row=row, field=tag,
                                      message=f"tag :{tag}: before the first ':20:'; ignored"))
         else:
             try:
-                _apply(messages[-1], tag, value, previous, row, file, problems)
+                _apply(message, tag, value, row, file, problems)
             except FieldError as error:
-                if tag == "61":
-                    messages[-1].complete = False
                 problems.append(BadInput.from_field_error(file, row, error))
-        previous = tag
+        last_line = None
     return messages
 
 
-def _apply(message: _Message, tag: str, value: str, previous: str, row: int, file: str,
+def _apply(message: _Message, tag: str, value: str, row: int, file: str,
            problems: list[BadInput]) -> None:
     if tag == "25":
+        if message.account:  # a damaged file (a :86: tag overwritten): never re-account lines
+            problems.append(BadInput(file=file, row=row, field=tag, message=(
+                f"a second ':25:' in statement {message.reference!r} ({value.strip()[:40]!r}); "
+                f"ignored, its account stays {message.account}")))
+            return
         message.account = value.strip()
     elif tag in ("28", "28C"):
         message.number = value.strip()
@@ -180,10 +245,6 @@ def _apply(message: _Message, tag: str, value: str, previous: str, row: int, fil
         if not floor:
             raise FieldError(tag, value, "currency and floor limit, e.g. EUR0,")
         message.currency = message.currency or floor[1]
-    elif tag == "61":
-        message.lines.append(_line(value, message.currency, row))
-    elif tag == "86" and previous == "61" and message.lines:
-        message.lines[-1].details = value
     elif tag not in _KNOWN:
         problems.append(BadInput(file=file, row=row, field=tag,
                                  message=f"unknown tag :{tag}: in statement "
@@ -191,60 +252,59 @@ def _apply(message: _Message, tag: str, value: str, previous: str, row: int, fil
 
 
 def _line(value: str, currency: str, row: int) -> _Pending:
-    first, _, _supplementary = value.partition("\n")
-    match = _LINE.match(first.strip())
+    first = (value.partition("\n")[0] if "\n" in value else value).strip()
+    match = _LINE.match(first)
     if not match:
         raise FieldError("61", first, "value date YYMMDD, [entry MMDD], D/C/RD/RC, amount, type")
     if not currency:
         raise FieldError("currency", "", "a currency from :60F:/:60M: or :34F: before :61:")
-    value_date = _yymmdd("value_date", match["value"])
-    booking = _entry_date(match["entry"], value_date) if match["entry"] else value_date
-    amount = Money(_amount(match["amount"]), currency)
-    if match["mark"] in ("D", "RC", "ED"):
-        amount = -amount
-    customer, _, bank = match["refs"].partition("//")
+    value_text, entry, mark, _funds, amount, _type, refs = match.groups()
+    value_date = _DATES.get(value_text) or _yymmdd("value_date", value_text)
+    if entry is None or entry == value_text[2:]:
+        booking = value_date
+    else:
+        booking = _ENTRY_DATES.get((entry, value_date)) or _entry_date(entry, value_date)
+    digits = amount.replace(",", ".")
+    money = Money(Decimal("-" + digits if mark in _NEGATIVE else digits), currency)
+    customer, _, bank = refs.partition("//")
     customer, bank = customer.strip(), bank.strip()
-    preferred = next((ref for ref in (bank, customer) if ref and ref != _NONREF), None)
-    return _Pending(row=row, value_date=value_date, booking_date=booking, amount=amount,
-                    preferred_id=preferred)
+    preferred = (bank if bank and bank != _NONREF
+                 else customer if customer and customer != _NONREF else None)
+    return [row, value_date, booking, money, preferred, ""]
 
 
 def _statements(messages: list[_Message], file: str, problems: list[BadInput]) -> list[Statement]:
-    keep = []
+    ids = Ids()
+    statements = []
     for message in messages:
-        if message.account:
-            keep.append(message)
-        else:
+        if not message.account:
             problems.append(BadInput(file=file, row=message.row, field="25",
                                      message=f"statement {message.reference!r} has no ':25:' "
                                              f"account; its {len(message.lines)} lines are skipped"))
-    candidates = []
-    for message in keep:
-        for line in message.lines:
-            details = parse_details(line.details)
-            candidates.append((line.preferred_id, TxnFields(
-                account_no=message.account, booking_date=line.booking_date,
-                value_date=line.value_date, amount=line.amount, counterparty=details.counterparty,
-                counterparty_account=details.counterparty_account, remittance=details.remittance)))
-    ids = iter(assign_ids(candidates))
-    fields_iter = iter(candidates)
-    statements = []
-    for message in keep:
+            continue
+        account = message.account
         transactions = []
-        for line in message.lines:
-            txn_id, (_, fields) = next(ids), next(fields_iter)
+        for row, value_date, booking_date, amount, preferred, text in message.lines:
+            details = parse_details(text) if text else NO_DETAILS
+            counterparty, counterparty_account, remittance = details
+            if preferred:
+                txn_id = ids.preferred(preferred)
+            else:
+                txn_id = ids.hashed(TxnFields(
+                    account_no=account, booking_date=booking_date, value_date=value_date,
+                    amount=amount, counterparty=counterparty,
+                    counterparty_account=counterparty_account, remittance=remittance))
             try:
-                transactions.append(BankTransaction(txn_id=txn_id, **_as_kwargs(fields)))
+                transactions.append(BankTransaction(
+                    account_no=account, txn_id=txn_id, booking_date=booking_date,
+                    value_date=value_date, amount=amount, counterparty=counterparty,
+                    counterparty_account=counterparty_account, remittance=remittance))
             except FieldError as error:
                 message.complete = False
-                problems.append(BadInput.from_field_error(file, line.row, error))
+                problems.append(BadInput.from_field_error(file, row, error))
         reference = f"{message.reference} {message.number}".strip()
-        statements.append(Statement(reference=reference, account_no=message.account,
+        statements.append(Statement(reference=reference, account_no=account,
                                     row=message.row, opening=message.opening,
                                     closing=message.closing, transactions=tuple(transactions),
                                     complete=message.complete))
     return statements
-
-
-def _as_kwargs(fields: TxnFields) -> dict:
-    return {name: getattr(fields, name) for name in TxnFields.__dataclass_fields__}

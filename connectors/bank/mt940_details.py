@@ -22,15 +22,15 @@ Slash keywords (ABN AMRO, ING, Rabobank), and free text, kept whole with its lin
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
-_SUBFIELD = re.compile(r"\?(\d\d)")
-_GERMAN = re.compile(r"^\d{3}\?\d\d")
+_SUBFIELD = {"?": re.compile(r"\?(\d\d)"), ">": re.compile(r">(\d\d)")}
+_GERMAN = re.compile(r"^\d{3}[?>]\d\d")
 _KEYS = ("TRTP", "IBAN", "BIC", "NAME", "REMI", "EREF", "ORDP", "BENM", "CSID", "MARF", "ACCW",
          "ID", "ADDR", "PREF", "RTRN", "ISDT", "CNTP", "ULTC", "ULTD", "ULTB", "PURP", "SVCL",
          "USTD", "STRD", "CDTRREFTP", "CDTRREF", "CD", "ISSR", "CITY", "NRTX", "PRTY")
 _KEYWORD = re.compile(r"/(" + "|".join(_KEYS) + r")/")
-_REMITTANCE_KEYS = (*range(20, 30), *range(60, 64))
+_REMITTANCE_KEYS = frozenset(f"{code:02d}" for code in (*range(20, 30), *range(60, 64)))
 
 
 class UndecodableFile(ValueError):
@@ -49,44 +49,55 @@ def decode(data: bytes, fallback: str) -> tuple[str, str]:
                           f"'encoding_fallback' to the bank's code page")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Details:
+class Details(NamedTuple):
     counterparty: str = ""
     counterparty_account: str = ""
     remittance: str = ""
 
 
+NO_DETAILS = Details()
+
+
 def parse_details(text: str) -> Details:
-    if _GERMAN.match(text):
-        return _german(text.replace("\n", ""))
+    start = text.lstrip()
+    if _GERMAN.match(start):
+        return _german(start.replace("\n", ""), start[3])
     flat = text.replace("\n", "")
     if flat.startswith("/") and _KEYWORD.match(flat):
         return _keywords(flat)
     return Details(remittance=text.strip())
 
 
-def _german(flat: str) -> Details:
-    parts = _SUBFIELD.split(flat)
-    subfields: dict[int, str] = {}
-    for code, value in zip(parts[1::2], parts[2::2], strict=True):
-        subfields[int(code)] = subfields.get(int(code), "") + value
-    remittance = "".join(subfields.get(code, "") for code in _REMITTANCE_KEYS).strip()
-    return Details(counterparty=(subfields.get(32, "") + subfields.get(33, "")).strip(),
-                   counterparty_account=subfields.get(31, "").strip(),
-                   remittance=remittance or subfields.get(0, "").strip())
+def _german(flat: str, separator: str) -> Details:
+    """Subfields by code (a repeated code continues its value); the remittance is ?20-?29
+    and ?60-?63 in code order, else the posting text ?00; the name ?32 + ?33, the account ?31.
+    Some banks (Triodos) write ``>`` where the others write ``?``."""
+    parts = _SUBFIELD[separator].split(flat)
+    codes = parts[1::2]
+    subfields = dict(zip(codes, parts[2::2], strict=True))
+    if len(subfields) < len(codes):  # a code repeats: its values join
+        subfields = {}
+        for code, value in zip(codes, parts[2::2], strict=True):
+            subfields[code] = subfields[code] + value if code in subfields else value
+    remittance = "".join([subfields[code] for code in sorted(subfields)
+                          if code in _REMITTANCE_KEYS]).strip()
+    get = subfields.get
+    return Details((get("32", "") + get("33", "")).strip(), get("31", "").strip(),
+                   remittance or get("00", "").strip())
 
 
 def _keywords(flat: str) -> Details:
+    """The first value of each keyword; the counterparty NAME (else CNTP's name), the account
+    IBAN (else ACCW, else CNTP's account), the remittance REMI, USTD, STRD, else EREF."""
     parts = _KEYWORD.split(flat)
-    values: dict[str, str] = {}
-    for key, value in zip(parts[1::2], parts[2::2], strict=True):
-        values.setdefault(key, value.strip("/").strip())
-    counterparty = values.get("NAME", "")
-    account = values.get("IBAN") or values.get("ACCW", "")
+    values = dict(zip(parts[-2::-2], parts[::-2]))  # from the end, so the first one wins
+    get = values.get
+    counterparty = get("NAME", "").strip("/").strip()
+    account = get("IBAN", "").strip("/").strip() or get("ACCW", "").strip("/").strip()
     if "CNTP" in values:  # /CNTP/account/bic/name/city/
-        cntp = [*values["CNTP"].split("/"), "", "", ""]
+        cntp = [*values["CNTP"].strip("/").strip().split("/"), "", "", ""]
         account = account or cntp[0]
         counterparty = counterparty or cntp[2]
-    remittance = values.get("REMI") or values.get("USTD") or values.get("STRD", "")
-    return Details(counterparty=counterparty, counterparty_account=account,
-                   remittance=remittance or values.get("EREF", ""))
+    remittance = (get("REMI", "").strip("/").strip() or get("USTD", "").strip("/").strip()
+                  or get("STRD", "").strip("/").strip() or get("EREF", "").strip("/").strip())
+    return Details(counterparty, account, remittance)

@@ -185,8 +185,7 @@ def _build(heads: list[tuple[str, str, str, Money | None]],
             complete[head] = False
             continue
         try:
-            transactions[head].append(BankTransaction(
-                txn_id=next(ids), **{n: getattr(fields, n) for n in TxnFields.__dataclass_fields__}))
+            transactions[head].append(fields.transaction(next(ids)))
         except FieldError as error:
             complete[head] = False
             problems.append(_problem(file, heads[head][0], index, error))

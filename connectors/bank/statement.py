@@ -5,6 +5,7 @@ plus the occurrence index among identical transactions in the file, so re-readin
 file always gives the same ids and two genuinely identical payments stay two:
 
     >>> from datetime import date
+from decimal import Decimal
     >>> line = TxnFields(account_no="NL01", booking_date=date(2026, 1, 2),
     ...     value_date=date(2026, 1, 2), amount=Money.parse("-5.00", "EUR"),
     ...     counterparty="ACME", counterparty_account="", remittance="fee")
@@ -23,10 +24,11 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from ledger.documents import BankTransaction
 from ledger.errors import BadInput
-from ledger.money import Money, total
+from ledger.money import CurrencyMismatch, Money
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,6 +43,13 @@ class TxnFields:
     counterparty_account: str
     remittance: str
 
+    def transaction(self, txn_id: str) -> BankTransaction:
+        """The ``BankTransaction`` with these fields (raises ``FieldError`` like it)."""
+        return BankTransaction(
+            account_no=self.account_no, txn_id=txn_id, booking_date=self.booking_date,
+            value_date=self.value_date, amount=self.amount, counterparty=self.counterparty,
+            counterparty_account=self.counterparty_account, remittance=self.remittance)
+
     def fingerprint(self) -> str:
         parts = (self.account_no, self.booking_date.isoformat(), self.value_date.isoformat(),
                  str(self.amount.amount.normalize()), self.amount.currency,
@@ -53,21 +62,32 @@ def _normalise(text: str) -> str:
     return " ".join(text.split()).upper()
 
 
+class Ids:
+    """Hands out ids in file order: a preferred id (suffixed ``.n`` from its second
+    occurrence), else ``hash.n`` where n counts identical transactions so far."""
+
+    __slots__ = ("_seen",)
+
+    def __init__(self) -> None:
+        self._seen: dict[str, int] = {}
+
+    def preferred(self, reference: str) -> str:
+        count = self._seen.get(reference, 0) + 1
+        self._seen[reference] = count
+        return reference if count == 1 else f"{reference}.{count}"
+
+    def hashed(self, fields: TxnFields) -> str:
+        key = "#" + fields.fingerprint()
+        count = self._seen.get(key, 0) + 1
+        self._seen[key] = count
+        return f"{key[1:]}.{count}"
+
+
 def assign_ids(candidates: Sequence[tuple[str | None, TxnFields]]) -> list[str]:
-    """One id per candidate: the preferred id (suffixed ``.n`` from its second occurrence),
-    else ``hash.n`` where n counts identical transactions in file order."""
-    seen: dict[str, int] = {}
-    ids: list[str] = []
-    for preferred, fields in candidates:
-        if preferred:
-            seen[preferred] = seen.get(preferred, 0) + 1
-            count = seen[preferred]
-            ids.append(preferred if count == 1 else f"{preferred}.{count}")
-        else:
-            key = "#" + fields.fingerprint()
-            seen[key] = seen.get(key, 0) + 1
-            ids.append(f"{key[1:]}.{seen[key]}")
-    return ids
+    """One id per candidate, in order (see ``Ids``)."""
+    ids = Ids()
+    return [ids.preferred(preferred) if preferred else ids.hashed(fields)
+            for preferred, fields in candidates]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -110,7 +130,7 @@ def check_balances(file: str, statements: Sequence[Statement]) -> list[BadInput]
         opening, closing = statement.opening, statement.closing
         if statement.complete and opening is not None and closing is not None:
             try:
-                moved = total((t.amount for t in statement.transactions), opening.currency)
+                moved = _moved(statement.transactions, opening.currency)
                 expected = opening + moved
                 if expected != closing:
                     problems.append(BadInput(
@@ -132,3 +152,11 @@ def check_balances(file: str, statements: Sequence[Statement]) -> list[BadInput]
         if closing is not None or opening is not None:
             previous[statement.account_no] = statement
     return problems
+
+
+def _moved(transactions: Sequence[BankTransaction], currency: str) -> Money:
+    """The sum of the amounts (``money.total`` in one step); another currency is an error."""
+    for txn in transactions:
+        if txn.amount.currency != currency:
+            raise CurrencyMismatch(f"cannot add {currency} and {txn.amount.currency}")
+    return Money(sum((txn.amount.amount for txn in transactions), Decimal(0)), currency)

@@ -111,7 +111,7 @@ class DropFolderConnector(Connector):
             yield from self._einvoices(folder)
 
     def _einvoices(self, folder: Path) -> Iterator[Record | Skipped]:
-        """PDF and OFD VAT e-invoices, parsed in a sandboxed child process each."""
+        """PDF and OFD VAT e-invoices, parsed in sandboxed child processes (``EInvoiceConnector``)."""
         files = sorted(p for p in (folder / "invoices_pdf").rglob("*") if p.is_file())
         if not self.config.company_tax_id:
             for path in files:
@@ -123,10 +123,10 @@ class DropFolderConnector(Connector):
             return
         reader = EInvoiceConnector(EInvoiceConnector.Config(path=str(folder / "invoices_pdf"),
                                                             company_tax_id=self.config.company_tax_id))
-        for path in files:
-            relative = path.relative_to(folder).as_posix()
+        relatives = [path.relative_to(folder).as_posix() for path in files]
+        for relative, items in zip(relatives, reader.read_files(files, relatives), strict=True):
             report = self.report.files[relative] = FileReport(kind="invoice")
-            for item in reader.read_file(path, relative):
+            for item in items:
                 if isinstance(item, BadInput):
                     report.rejected += 1
                     report.error = report.error or item.message

@@ -1,6 +1,7 @@
 """The e-invoice connector: a folder (or one file) of PDF and OFD VAT e-invoices.
 
-Each file is one invoice. It is read in a sandboxed child process (``sandbox``), its fields
+Each file is one invoice. It is read in a sandboxed child process (``sandbox``; as many
+at once as there are cores, each child reading file after file while it stays healthy), its fields
 found with the embedded OFD invoice XML when there is one, else with the layout templates of
 ``config/invoice_templates/`` on its text, and it becomes a ``SalesInvoice`` (we are the
 seller) or a ``PurchaseInvoice`` (we are the buyer) with ``due_date = date +
@@ -25,7 +26,7 @@ from connectors.einvoice.document import to_invoice
 from connectors.einvoice.fields import extract
 from connectors.einvoice.ofd import fields_from_embedded
 from connectors.einvoice.readers import RawDocument
-from connectors.einvoice.sandbox import Limits, Worker, read_isolated
+from connectors.einvoice.sandbox import Limits, SandboxPool, Worker, read_isolated
 from connectors.einvoice.templates import DEFAULT_FOLDER, TemplateError, load_templates
 from connectors.errors import FatalError
 from connectors.files import files_digest
@@ -47,6 +48,7 @@ class EInvoiceConnector(Connector):
         limits: Limits = Limits()
 
     worker: Worker | None = None  # tests replace the child's work; None is the real reader
+    child_cpu_seconds = 0.0  # CPU the sandboxed children spent on the last read_files
 
     def __init__(self, config: Config, *, base_path: Path | None = None) -> None:
         super().__init__(config, base_path=base_path)
@@ -71,11 +73,18 @@ class EInvoiceConnector(Connector):
         if since == cursor:
             return
         relatives = [path.relative_to(root).as_posix() for path in files]
-        # one sandboxed child per file, as many at once as there are cores; results in file order
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            results = pool.map(self.read_file, files, relatives)
-            for relative, items in zip(relatives, results):
-                yield from self._records(items, relative, cursor)
+        for relative, items in zip(relatives, self.read_files(files, relatives), strict=True):
+            yield from self._records(items, relative, cursor)
+
+    def read_files(self, paths: list[Path], relatives: list[str]) -> Iterator[list]:
+        """``read_file`` for each path, in order: as many files at once as there are cores,
+        each in a sandboxed child that goes on to read others while it stays healthy."""
+        workers = max(1, min(os.cpu_count() or 1, len(paths)))
+        with (SandboxPool(self.config.limits, **({"worker": self.worker} if self.worker else {}))
+              as pool, ThreadPoolExecutor(max_workers=workers) as threads):
+            yield from threads.map(lambda path, relative: self.read_file(path, relative, pool),
+                                   paths, relatives)
+            self.child_cpu_seconds = pool.cpu_seconds
 
     @staticmethod
     def _records(items: list, relative: str, cursor: str) -> Iterator[Record | Skipped]:
@@ -86,12 +95,16 @@ class EInvoiceConnector(Connector):
                 yield Record(document=item, source_id=f"{item.kind.value}:{item.number}", cursor=cursor,
                              file=relative)
 
-    def read_file(self, path: Path, relative: str) -> list:
+    def read_file(self, path: Path, relative: str, pool: SandboxPool | None = None) -> list:
+        """The invoice in one file, or its problems; read in ``pool`` or a child of its own."""
         kind = SUFFIXES.get(path.suffix.lower())
         if kind is None:
             return [_unparseable(relative, "not a .pdf or .ofd e-invoice")]
-        raw = read_isolated(path, kind, self.config.limits,  # type: ignore[arg-type]
-                            **({"worker": self.worker} if self.worker else {}))
+        if pool is not None:
+            raw = pool.read(path, kind)  # type: ignore[arg-type]
+        else:
+            raw = read_isolated(path, kind, self.config.limits,  # type: ignore[arg-type]
+                                **({"worker": self.worker} if self.worker else {}))
         if isinstance(raw, str):
             return [_unparseable(relative, raw)]
         fields, problems = self._fields(raw, relative)

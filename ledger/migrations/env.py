@@ -4,6 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import ledger.posting.tables
+import ledger.storage.review_tables
 import ledger.storage.tables  # noqa: F401
 
 target_metadata = SQLModel.metadata

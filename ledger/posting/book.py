@@ -52,23 +52,32 @@ def _insert_ignore(connection: Connection, table, values: dict) -> None:
 
 def save_drafts(engine: Engine, company_id: str, vouchers: Iterable[Voucher], prepared_by: str = AGENT) -> list[int]:
     """Store vouchers as drafts; an event already booked is left alone. Returns the new ids."""
+    with engine.begin() as connection:
+        return draft_vouchers(connection, company_id, vouchers, prepared_by)
+
+
+def draft_vouchers(connection: Connection, company_id: str, vouchers: Iterable[Voucher],
+                   prepared_by: str = AGENT) -> list[int]:
+    """``save_drafts`` inside the caller's transaction (the review queue drafts a write-off with its audit event)."""
     vouchers = list(vouchers)
     table = VoucherRow.__table__
-    with engine.begin() as connection:
-        known = set(connection.execute(select(table.c.event_key).where(table.c.company_id == company_id)).scalars())
-        new = [v for v in vouchers if v.event.key not in known]
-        ids = insert_rows(connection, table, [
-            {"company_id": company_id, "event_key": v.event.key, "event_kind": v.event.kind, "word": v.word,
-             "period": v.period, "voucher_date": v.event.date, "state": "draft", "doc_type": v.event.doc_type,
-             "doc_no": v.event.doc_no, "currency": v.event.currency, "template_version": v.template_version,
-             "reason": "", "prepared_by": prepared_by} for v in new], return_ids=True)
-        insert_rows(connection, VoucherLineRow.__table__, [
-            {"voucher_id": voucher_id, "line_no": line.line_no, "account_code": line.account_code,
-             "account_name": line.account_name, "debit_minor": line.debit.to_minor(),
-             "credit_minor": line.credit.to_minor(), "summary": line.summary,
-             **{d: line.dimensions.get(d, "") for d in ("customer", "supplier", "project", "department",
-                                                         "product_line")}}
-            for voucher_id, v in zip(ids, new) for line in v.lines])
+    where = table.c.company_id == company_id
+    if len(vouchers) <= 900:   # a few (the review queue's): look them up; many (a nightly run): read all keys
+        where = where & table.c.event_key.in_([v.event.key for v in vouchers])
+    known = set(connection.execute(select(table.c.event_key).where(where)).scalars())
+    new = [v for v in vouchers if v.event.key not in known]
+    ids = insert_rows(connection, table, [
+        {"company_id": company_id, "event_key": v.event.key, "event_kind": v.event.kind, "word": v.word,
+         "period": v.period, "voucher_date": v.event.date, "state": "draft", "doc_type": v.event.doc_type,
+         "doc_no": v.event.doc_no, "currency": v.event.currency, "template_version": v.template_version,
+         "reason": "", "prepared_by": prepared_by} for v in new], return_ids=True)
+    insert_rows(connection, VoucherLineRow.__table__, [
+        {"voucher_id": voucher_id, "line_no": line.line_no, "account_code": line.account_code,
+         "account_name": line.account_name, "debit_minor": line.debit.to_minor(),
+         "credit_minor": line.credit.to_minor(), "summary": line.summary,
+         **{d: line.dimensions.get(d, "") for d in ("customer", "supplier", "project", "department",
+                                                     "product_line")}}
+        for voucher_id, v in zip(ids, new) for line in v.lines])
     return ids
 
 
@@ -228,7 +237,7 @@ def set_period(engine: Engine, company_id: str, period: str, state: str, by: str
             blocking = SEVERITIES[SEVERITIES.index(block_severity):]
             items = ExceptionItemRow.__table__
             open_items = connection.execute(select(items.c.code).where(
-                (items.c.company_id == company_id) & (items.c.status == "open")
+                (items.c.company_id == company_id) & items.c.status.in_(("open", "in_review", "snoozed"))
                 & items.c.severity.in_(blocking))).scalars().all()
             if open_items:
                 raise BookError(f"period {period} cannot close: {len(open_items)} open exception(s) of severity "

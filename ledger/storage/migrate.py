@@ -52,6 +52,7 @@ def head_revision() -> str | None:
 def pending_model_changes(engine: Engine) -> list:
     """Differences between the models and the migrated database (empty when in step)."""
     import ledger.posting.tables
+    import ledger.storage.review_tables
     import ledger.storage.tables  # noqa: F401
 
     with engine.connect() as connection:

@@ -178,7 +178,10 @@ class ExceptionItemRow(SQLModel, table=True):
 
     __tablename__ = "exception_item"
     __table_args__ = (UniqueConstraint("company_id", "fingerprint"),
-                      Index("ix_exception_item_status", "company_id", "status", "code"))
+                      Index("ix_exception_item_status", "company_id", "status", "code"),
+                      Index("ix_exception_item_queue", "company_id", "status", "id"),
+                      Index("ix_exception_item_assignee", "company_id", "assignee", "status"),
+                      Index("ix_exception_item_counterparty", "company_id", "counterparty", "status"))
     id: int | None = Field(default=None, primary_key=True)
     company_id: str = Field(foreign_key="company.id")
     fingerprint: str = Field(max_length=64)
@@ -192,6 +195,16 @@ class ExceptionItemRow(SQLModel, table=True):
     last_seen_at: datetime
     times_seen: int = 1
     batch_id: int | None = Field(default=None, foreign_key="ingest_batch.id")
+    # the review queue (migration 0007): optimistic locking, who has it, until when it sleeps
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    assignee: str | None = Field(default=None, max_length=64)
+    snoozed_until: date | None = None
+    resolution: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    resolved_by: str | None = Field(default=None, max_length=64)
+    resolved_at: datetime | None = None
+    amount_minor: int | None = Field(default=None, sa_type=BigInteger)   # amount at risk
+    currency: str | None = Field(default=None, max_length=3)
+    counterparty: str | None = Field(default=None, max_length=256)     # None: not looked up yet
 
 
 class ExceptionDocumentRow(SQLModel, table=True):

@@ -138,3 +138,32 @@ def test_unchanged_folder_yields_nothing_and_registry_knows_it(tmp_path: Path) -
     cursor = next(iter(connector.fetch())).cursor  # type: ignore[union-attr]
     assert list(connector.fetch(since=cursor)) == []
     assert resolve("einvoice") is EInvoiceConnector
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, str):
+        return f"'''{value}'''"  # a literal string: regexes need no escaping
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(item) for item in value) + "]"
+    return str(value)
+
+
+def test_a_template_in_config_reads_a_layout_the_built_in_ones_do_not(tmp_path: Path) -> None:
+    """The template mechanism: keywords and regexes in a TOML file, no code."""
+    import tomllib
+
+    from connectors.einvoice.templates import DEFAULT_FOLDER
+
+    (tmp_path / "invoices").mkdir()
+    shudian(tmp_path / "invoices" / "r.pdf", Sheet(**{**SHUDIAN.__dict__, "title": "电子收据（财政票据）"}))
+    (problem,) = read(tmp_path / "invoices")
+    assert "no invoice template recognises" in problem.problem.message  # type: ignore[union-attr]
+    template = tomllib.loads((DEFAULT_FOLDER / "shudianpiao.toml").read_text(encoding="utf-8"))
+    template.update(name="财政电子收据", keywords=["电子收据(", "发票号码"])
+    fields = {**template.pop("fields"), "title": r"(?P<value>电子收据\(财政票据\))"}
+    text = "\n".join(f"{key} = {_toml(value)}" for key, value in template.items())
+    text += "\n[fields]\n" + "\n".join(f"{key} = {_toml(value)}" for key, value in fields.items())
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "receipt.toml").write_text(text, encoding="utf-8")
+    invoice = only_invoice(read(tmp_path / "invoices", templates=str(tmp_path / "templates")))
+    assert invoice.number == SHUDIAN.number and invoice.gross_total.amount == Decimal("4765.00")

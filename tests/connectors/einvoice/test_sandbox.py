@@ -12,7 +12,7 @@ import pytest
 from connectors.contract import Record, Skipped
 from connectors.einvoice.connector import EInvoiceConnector
 from connectors.einvoice.readers import RawDocument
-from connectors.einvoice.sandbox import Limits, read_isolated
+from connectors.einvoice.sandbox import Limits, SandboxPool, read_isolated
 from tests.connectors.einvoice.pdfs import SELLER_ID
 
 
@@ -126,3 +126,59 @@ def test_truncated_and_encrypted_pdfs_are_unparseable(tmp_path: Path) -> None:
 def test_a_jpeg_named_pdf_is_refused_before_parsing(tmp_path: Path) -> None:
     (message,) = problems(tmp_path, "photo.pdf", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 100)
     assert "UNPARSEABLE_DOCUMENT: photo.pdf:" in message and "PDF" in message
+
+
+def burning_worker(path: str, kind: str, limits: Limits) -> RawDocument:
+    """Spends the CPU seconds the file's name says, then reports its process id."""
+    import os
+
+    seconds = float(Path(path).stem.split("-")[-1])
+    started = time.process_time()
+    while time.process_time() - started < seconds:
+        pass
+    return RawDocument(text=str(os.getpid()), pages=1)
+
+
+def hungry_worker(path: str, kind: str, limits: Limits) -> RawDocument:
+    """Asks for 2 GiB, as a decompression bomb inside a PDF would."""
+    import os
+
+    if "hungry" in path:
+        _ = bytearray(2 * 1024**3)
+    return RawDocument(text=str(os.getpid()), pages=1)
+
+
+def _pdf(tmp_path: Path, name: str) -> Path:
+    path = tmp_path / name
+    path.write_bytes(b"%PDF-1.7\n")
+    return path
+
+
+def test_pool_children_read_many_files_with_the_cpu_limit_per_file(tmp_path: Path) -> None:
+    limits = Limits(cpu_seconds=1, wall_seconds=60)
+    with SandboxPool(limits, burning_worker) as pool:
+        first = pool.read(_pdf(tmp_path, "a-0.6.pdf"), "pdf")
+        second = pool.read(_pdf(tmp_path, "b-0.6.pdf"), "pdf")  # 1.2 s in all, 0.6 s for this file
+        assert isinstance(first, RawDocument) and isinstance(second, RawDocument)
+        assert first.text == second.text  # the same child read both
+        killed = pool.read(_pdf(tmp_path, "c-5.pdf"), "pdf")
+        assert isinstance(killed, str) and "the parser died" in killed and "CPU limit 1 s" in killed
+        after = pool.read(_pdf(tmp_path, "d-0.pdf"), "pdf")
+        assert isinstance(after, RawDocument) and after.text != first.text  # a fresh child
+        assert pool.cpu_seconds >= 1.2
+
+
+def test_pool_child_over_the_memory_limit_is_replaced(tmp_path: Path) -> None:
+    with SandboxPool(Limits(), hungry_worker) as pool:
+        before = pool.read(_pdf(tmp_path, "before.pdf"), "pdf")
+        failed = pool.read(_pdf(tmp_path, "hungry.pdf"), "pdf")
+        after = pool.read(_pdf(tmp_path, "after.pdf"), "pdf")
+    assert isinstance(failed, str) and "MemoryError" in failed
+    assert isinstance(before, RawDocument) and isinstance(after, RawDocument)
+    assert before.text != after.text  # never the child that failed
+
+
+def test_pool_wall_limit_holds_for_each_file_and_the_next_file_is_read(tmp_path: Path) -> None:
+    with SandboxPool(Limits(wall_seconds=1), sleeping_worker) as pool:
+        assert pool.read(_pdf(tmp_path, "a.pdf"), "pdf") == "parsing took longer than 1 s and was stopped"
+        assert pool.read(_pdf(tmp_path, "b.pdf"), "pdf") == "parsing took longer than 1 s and was stopped"
