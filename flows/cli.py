@@ -274,8 +274,8 @@ def backtest(rules: Annotated[Path, typer.Option("--rules", help="The candidate 
 
 @app.command()
 def serve(config_path: ConfigOption = DEFAULT_CONFIG, db: DbOption = None) -> None:
-    """Serve the nightly sync as a Prefect deployment on the company's schedule ([schedule] cron
-    and timezone, e.g. 0 2 * * * Asia/Shanghai), one run at a time, until Ctrl-C.
+    """Serve the nightly sync as a Prefect deployment on the company's schedule (schedule.cron
+    and schedule.timezone, e.g. 0 2 * * * Asia/Shanghai), one run at a time, until Ctrl-C.
 
     Uses the Prefect server at PREFECT_API_URL; when it is unset and nothing answers at
     http://127.0.0.1:4200, starts `prefect server start` as a child (UI at that address).
