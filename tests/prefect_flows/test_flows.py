@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from connectors.contract import Connector, ConnectorConfig, Record
 from connectors.errors import RetryableError
 from flows import pipeline
-from flows.nightly import backtest_flow, dask_runner, for_company, replay_flow
+from flows.nightly import dask_runner, for_company
 from ledger.settings import load_company
 from ledger.storage.engine import make_engine
 from ledger.storage.lock import run_lock
@@ -108,20 +108,32 @@ def test_on_a_dask_cluster_of_two_workers_the_database_ends_as_in_one_process(tm
     assert dump(make_engine(spread)) == dump(make_engine(single))
 
 
-def test_replay_and_backtest_flows(tmp_path: Path, monkeypatch) -> None:
+def test_replay_and_backtest_commands_run_their_flows(tmp_path: Path) -> None:
+    from flows.cli import app
+
     config = sample_company(tmp_path)
     db = f"sqlite:///{tmp_path / 'r.db'}"
     pipeline.run(str(config), db)
-    monkeypatch.setenv("DATABASE_URL", db)
     before = dump(make_engine(db), skip_volatile=False)
-    report = backtest_flow(str(config), str(rules_file(tmp_path, auto_accept="0.97")))
+    out = tmp_path / "backtest.json"
+    tested = CliRunner().invoke(app, ["backtest", "--rules", str(rules_file(tmp_path, auto_accept="0.97")),
+                                      "--out", str(out), "--config", str(config), "--db", db])
+    assert tested.exit_code == 0, tested.output
+    assert "rules 2026.11.1 → 2026.12-candidate" in tested.output and "nothing was changed" in tested.output
     assert dump(make_engine(db), skip_volatile=False) == before
+    report = json.loads(out.read_text(encoding="utf-8"))
     assert report["decisions_changed"]["auto → suggested"] > 0
     assert json.loads(artifacts("yecai-example-backtest")["yecai-example-backtest"])[0]["would_be"] == "suggested"
-    summary = replay_flow(str(config), "2026-11-01", "2026-11-30")
-    source = summary["sources"][0]
-    assert source["read"] > source["outside_window"] > 0 and source["inserted"] == 0
-    assert dump(make_engine(db)) == dump(make_engine(db))
+    content = dump(make_engine(db))
+    replayed = CliRunner().invoke(app, ["replay", "--from", "2026-11-01", "--to", "2026-11-30", "--config",
+                                        str(config), "--db", db])
+    assert replayed.exit_code == 0, replayed.output
+    assert "replay of 2026-11-01 to 2026-11-30 of example" in replayed.output
+    assert artifacts("yecai-example-replay-")
+    assert "erp_and_bank" in replayed.output and "FAILED" not in replayed.output
+    assert dump(make_engine(db)) == content  # nothing was missing: the replay changed nothing stored
+    bad = CliRunner().invoke(app, ["replay", "--from", "2026-12-01", "--to", "2026-11-30", "--db", db])
+    assert bad.exit_code == 2 and "is after" in bad.output
 
 
 def test_serve_deploys_on_the_company_cron_and_time_zone(tmp_path: Path, monkeypatch) -> None:
