@@ -5,6 +5,11 @@ unknown keys (secrets are read from the environment, never from config), and ``f
 yielding ``Record`` (a canonical document with its source id and the cursor after it) or
 ``Skipped`` (a bad record, described). Ingest stores records effectively once.
 
+A source of millions of bank transactions may also offer ``fetch_bulk``, which may yield
+``Batch`` (many validated transactions as rows, ``ledger.bank_rows``) in place of one
+``Record`` each; ingest reads ``fetch_bulk``, and ``expand`` turns its items back into the
+records ``fetch`` gives.
+
     class MyBank(Connector):
         name = "mybank"
         kinds = frozenset({DocumentKind.BANK_TXN})
@@ -20,13 +25,14 @@ yielding ``Record`` (a canonical document with its source id and the cursor afte
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from ledger.bank_rows import BankBatch
 from ledger.counterparties import Counterparty
 from ledger.documents import AnyDocument, DocumentKind
 from ledger.errors import BadInput
@@ -51,6 +57,25 @@ class Skipped:
     problem: BadInput
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Batch:
+    """Bank transactions of one file as rows; each is the record ``bank:account_no:txn_id``."""
+
+    rows: BankBatch
+    cursor: str | None = None
+    file: str | None = None
+
+
+def expand(items: Iterable[Record | Skipped | Batch]) -> Iterator[Record | Skipped]:
+    """``fetch_bulk``'s items as ``fetch`` gives them: each batch as its records, in order."""
+    for item in items:
+        if isinstance(item, Batch):
+            for txn in item.rows.transactions():
+                yield Record(document=txn, source_id=f"bank:{txn.number}", cursor=item.cursor, file=item.file)
+        else:
+            yield item
+
+
 class Connector(ABC):
     name: ClassVar[str]
     kinds: ClassVar[frozenset[DocumentKind]]
@@ -72,3 +97,7 @@ class Connector(ABC):
     @abstractmethod
     def fetch(self, since: str | None = None) -> Iterator[Record | Skipped]:
         """Yield records newer than ``since`` (a cursor this connector produced earlier)."""
+
+    def fetch_bulk(self, since: str | None = None) -> Iterator[Record | Skipped | Batch]:
+        """``fetch``, where the connector may hand over bank transactions in ``Batch``es."""
+        return self.fetch(since)

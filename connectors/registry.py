@@ -35,6 +35,15 @@ def _import(path: str) -> type:
         raise FatalError(f"connector type {path!r}: {module_name} has no {attribute}") from None
 
 
+def _load(entry) -> type:
+    try:
+        return entry.load()
+    except (ImportError, AttributeError) as error:
+        raise FatalError(f"connector type {entry.name!r}: its entry point {entry.value!r} (group "
+                         f"{ENTRY_POINT_GROUP}) does not load: {error}; reinstall the package that "
+                         f"provides it") from None
+
+
 def available() -> dict[str, str]:
     """Every connector name this installation knows, with where it comes from."""
     names = dict(BUILTIN)
@@ -48,7 +57,7 @@ def resolve(name: str) -> type[Connector]:
         cls = _import(BUILTIN[name])
     else:
         matches = [e for e in entry_points(group=ENTRY_POINT_GROUP) if e.name == name]
-        cls = matches[0].load() if matches else _import(name)
+        cls = _load(matches[0]) if matches else _import(name)
     if not (isinstance(cls, type) and issubclass(cls, Connector)):
         raise FatalError(f"connector type {name!r} is {cls!r}, not a Connector subclass")
     return cls

@@ -8,7 +8,8 @@ It checks that the config rejects unknown keys; only declared kinds come out; so
 unique within a file; money is Decimal at the currency's minor unit; dates are dates; two
 runs give identical output; ``fetch(since=<last cursor>)`` yields nothing new; and the
 output equals the golden file (``YECAI_REGENERATE_GOLDEN=1`` rewrites it). Sockets are
-blocked for the whole suite: a connector's tests never reach a network.
+blocked for the whole suite: a connector's tests never reach a network (Unix-domain
+sockets, local IPC, stay open).
 """
 
 from __future__ import annotations
@@ -64,8 +65,23 @@ def _walk(value: Any, where: str):
 
 
 class _BlockedSocket(socket.socket):
-    def __init__(self, *args, **kwargs) -> None:
-        raise RuntimeError("the connector contract suite runs offline: a connector opened a socket")
+    """Network sockets refused; Unix-domain sockets (local IPC, e.g. a multiprocessing fork
+    server running a parsing sandbox) allowed."""
+
+    def __init__(self, family: int = -1, type: int = -1, proto: int = -1, fileno: int | None = None) -> None:
+        if fileno is None and family in (-1, socket.AF_INET, socket.AF_INET6):
+            raise RuntimeError("the connector contract suite runs offline: a connector opened a socket")
+        super().__init__(family, type, proto, fileno)
+
+
+def _blocked_connection(*args, **kwargs):
+    raise RuntimeError("the connector contract suite runs offline: a connector opened a socket")
+
+
+def block_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the suite does before each check: no network socket can be opened."""
+    monkeypatch.setattr(socket, "socket", _BlockedSocket)
+    monkeypatch.setattr(socket, "create_connection", _blocked_connection)
 
 
 def connector_tests(connector: type[Connector], options: dict[str, Any], *, golden: Path,
@@ -75,8 +91,7 @@ def connector_tests(connector: type[Connector], options: dict[str, Any], *, gold
     class ContractSuite:
         @pytest.fixture(autouse=True)
         def _offline(self, monkeypatch: pytest.MonkeyPatch) -> None:
-            monkeypatch.setattr(socket, "socket", _BlockedSocket)
-            monkeypatch.setattr(socket, "create_connection", _BlockedSocket)
+            block_network(monkeypatch)
 
         def fetch(self, since: str | None = None) -> list[Record | Skipped]:
             return list(connector.from_options(dict(options), base_path=base_path).fetch(since))

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from connectors.errors import FatalError
+from connectors.errors import FatalError, RetryableError
 from flows.cli_connectors import app as connectors_app
 from flows.cli_review import ui, users_app
 from flows.cli_vouchers import ledger_app, vouchers_app
@@ -109,7 +109,7 @@ def _ingest(config_path: Path, db: str | None):
         raise _fail(str(error)) from None
     migrate.upgrade(engine)
     sync_company(engine, config, chart)
-    runs = []
+    runs, failed = [], []
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total} sources"), TimeElapsedColumn(),
                   console=err, transient=True) as progress:
@@ -118,8 +118,10 @@ def _ingest(config_path: Path, db: str | None):
             progress.update(task, description=f"ingesting {name}")
             try:
                 runs.append(run_source(engine, config, name))
-            except (FatalError, ConfigError) as error:
-                raise _fail(f"source {name}: {error}") from None
+            except (FatalError, ConfigError) as error:  # this source stored nothing; the others go on
+                failed.append(f"source {name}: {error}")
+            except RetryableError as error:
+                failed.append(f"source {name}: {error} (nothing stored; try again later)")
             progress.advance(task)
     _print_runs(runs)
     counts = counts_by_kind(engine, config.company.id)
@@ -129,6 +131,10 @@ def _ingest(config_path: Path, db: str | None):
     for kind, count in counts.items():
         table.add_row(kind, str(count))
     console.print(table)
+    if failed:
+        for message in failed[:-1]:
+            err.print(f"[bold red]error:[/] {message}", highlight=False)
+        raise _fail(failed[-1])
     return config, chart, engine
 
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
-from connectors.contract import Connector, Record, Skipped
+from connectors.contract import Batch, Connector, Record, Skipped
 from connectors.errors import FatalError
 from connectors.registry import resolve
+from ledger.bank_rows import BankBatch
 from ledger.errors import BadInput
 from ledger.faults import checkpoint
 from ledger.settings import CompanyConfig, ConfigError
@@ -38,6 +39,20 @@ def build_connector(config: CompanyConfig, name: str) -> Connector:
         raise ConfigError(f"{config.source_path}: {details}") from None
 
 
+def _within(item: Record | Batch, window: tuple[date, date], run: SourceRun) -> Record | Batch | None:
+    """What of ``item`` is dated in the window (counterparties have no date and always are)."""
+    if isinstance(item, Batch):
+        first, last = window[0].isoformat(), window[1].isoformat()
+        rows = [row for row in item.rows.rows if first <= row[2] <= last]  # booking dates, ISO text
+        run.outside += len(item.rows) - len(rows)
+        return replace(item, rows=BankBatch(rows)) if rows else None
+    dated = getattr(item.document, "date", None)
+    if dated is not None and not window[0] <= dated <= window[1]:
+        run.outside += 1
+        return None
+    return item
+
+
 def run_source(engine: Engine, config: CompanyConfig, name: str,
                window: tuple[date, date] | None = None) -> SourceRun:
     """Fetch one source and store it in one transaction, streaming: nothing is held in full.
@@ -51,20 +66,18 @@ def run_source(engine: Engine, config: CompanyConfig, name: str,
     position = [since]
 
     def documents():
-        for item in connector.fetch(since):
-            if isinstance(item, Record):
-                run.read += 1
-                dated = getattr(item.document, "date", None)
-                if window and dated is not None and not window[0] <= dated <= window[1]:
-                    run.outside += 1
+        for item in connector.fetch_bulk(since):
+            if isinstance(item, Record | Batch):
+                run.read += len(item.rows) if isinstance(item, Batch) else 1
+                if window and (item := _within(item, window, run)) is None:
                     continue
                 if item.cursor is not None:
                     position[0] = item.cursor
-                yield item.document
+                yield item.rows if isinstance(item, Batch) else item.document
             elif isinstance(item, Skipped):
                 run.problems.append(item.problem)
             else:  # a connector bug, not bad data
-                raise FatalError(f"connector {name!r} yielded {type(item).__name__}, expected Record or Skipped")
+                raise FatalError(f"connector {name!r} yielded {type(item).__name__}, expected Record, Batch or Skipped")
         checkpoint("fetched")
 
     run.result = store(engine, config.company.id, name, documents(), problems=run.problems,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from connectors.contract import Record, Skipped
+from connectors.contract import Batch, Record, Skipped
 from connectors.dropfolder.connector import DropFolderConnector
 from flows.match_step import match_company
 from ledger.documents import DocumentKind
@@ -87,8 +87,10 @@ def reconcile(folder: Path, out: Path, as_of: date | None = None, db: str | None
         problems = []
 
         def documents():
-            for item in connector.fetch():
-                if isinstance(item, Record):
+            for item in connector.fetch_bulk():
+                if isinstance(item, Batch):
+                    yield item.rows
+                elif isinstance(item, Record):
                     yield item.document
                 elif isinstance(item, Skipped):
                     problems.append(item.problem)

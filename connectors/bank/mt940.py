@@ -114,22 +114,20 @@ def _fields(text: str) -> Iterator[tuple[int, str, str]]:
     row = parts[0].count("\n") + 1  # the line break before the next tag
     for tag, value in zip(parts[1::2], parts[2::2], strict=True):
         breaks = value.count("\n")
-        if breaks:
-            first, _, following = value.partition("\n")
-            yield row, tag, _continued(first, following)
-        else:
+        if not breaks:
             yield row, tag, value
+        else:
+            newline = value.find("\n")
+            if _SPECIAL_LINE.search(value, newline + 1) is None:
+                yield row, tag, value  # the usual case: every line continues the value
+            else:
+                yield row, tag, _continued(value[:newline], value[newline + 1:])
         row += breaks + 1
 
 
 def _continued(value: str, following: str) -> str:
     """The value and its continuation lines: those up to an end-of-message or ``{`` line,
     without empty lines and lines of framing control characters (a line of spaces is text)."""
-    body = following[:-1] if following[-1:] == "\n" else following
-    if body == "-":  # the end of the message
-        return value
-    if not _SPECIAL_LINE.search(body):  # the usual case: every line continues the value
-        return value + "\n" + body
     for line in following.split("\n"):
         bare = line.strip(_BLANK)
         if not bare and not (line and not line.strip(" ")):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from connectors.dropfolder.csvfile import Row, parse_date, parse_decimal, parse_int, require
+from connectors.dropfolder.csvfile import BAD, Row, parse_date, parse_decimal, parse_int, require
 from ledger.documents import (
     Delivery,
     DocumentKind,
@@ -139,9 +139,8 @@ def group_documents(schema: FileSchema, rows: Iterable[Row]) -> Iterator[tuple[i
     """Yield (first row number, document) or a BadInput per rejected document, in file order."""
     groups: dict[str, list[Row]] = {}
     for row in rows:
-        if "__width__" in row.cells:
-            yield BadInput(file=schema.filename, row=row.number, field=None,
-                           message=f"wrong number of cells: {row.cells['__width__']}")
+        if BAD in row.cells:
+            yield BadInput(file=schema.filename, row=row.number, field=None, message=row.cells[BAD])
             continue
         number = row.cells[schema.number]
         if not number:

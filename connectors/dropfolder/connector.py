@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from connectors.bank import connector as bank_statements
-from connectors.contract import Connector, ConnectorConfig, Record, Skipped
+from connectors.contract import Batch, Connector, ConnectorConfig, Record, Skipped, expand
 from connectors.dropfolder import bank_csv, masterdata
 from connectors.dropfolder.business import SCHEMAS, group_documents
-from connectors.dropfolder.csvfile import FileError, read_rows
+from connectors.dropfolder.csvfile import FileError, open_table, read_rows
 from connectors.einvoice.connector import EInvoiceConnector
 from connectors.errors import FatalError
 from connectors.files import files_digest
@@ -75,6 +75,10 @@ class DropFolderConnector(Connector):
         return (self.base_path / self.config.path).resolve()
 
     def fetch(self, since: str | None = None) -> Iterator[Record | Skipped]:
+        return expand(self.fetch_bulk(since))
+
+    def fetch_bulk(self, since: str | None = None) -> Iterator[Record | Skipped | Batch]:
+        """Canonical bank CSVs come as ``Batch``es (``bank_csv.batches``), the rest as records."""
         folder = self.folder
         if not folder.is_dir():
             raise FatalError(f"drop folder {folder} does not exist or is not a folder")
@@ -101,8 +105,7 @@ class DropFolderConnector(Connector):
                 if path.is_dir():
                     continue
                 if path.suffix.lower() == ".csv":
-                    yield from self._file(folder, relative, "bank_txn", bank_csv.COLUMNS,
-                                          bank_csv.transactions, lambda t: f"bank:{t.number}")
+                    yield from self._bank_csv(path, relative)
                 elif path.suffix.lower() in bank_statements.SUFFIXES:
                     yield from self._statement(path, relative)
                 elif path.suffix.lower() not in BANK_FORMATS_ELSEWHERE:
@@ -151,6 +154,24 @@ class DropFolderConnector(Connector):
                 report.records += 1
             yield item
 
+    def _bank_csv(self, path: Path, relative: str) -> Iterator[Batch | Skipped]:
+        report = self.report.files[relative] = FileReport(kind="bank_txn")
+        try:
+            header, reader, handle = open_table(path, relative, bank_csv.COLUMNS)
+        except FileError as error:
+            report.error = str(error)
+            yield Skipped(problem=BadInput(file=relative, row=None, field=None,
+                                           message=str(error).removeprefix(f"{relative}: ")))
+            return
+        with handle:
+            for item in bank_csv.batches(relative, header, reader):
+                if isinstance(item, BadInput):
+                    report.rejected += 1
+                    yield Skipped(problem=item)
+                else:
+                    report.records += len(item)
+                    yield Batch(rows=item, cursor=self._digest, file=relative)
+
     def _file(self, folder: Path, relative: str, kind: str, columns, parse, source_id):
         path = folder / relative
         if not path.is_file():
@@ -160,7 +181,8 @@ class DropFolderConnector(Connector):
             rows = read_rows(path, relative, columns)
         except FileError as error:
             report.error = str(error)
-            yield Skipped(problem=BadInput(file=relative, row=None, field=None, message=str(error)))
+            yield Skipped(problem=BadInput(file=relative, row=None, field=None,
+                                           message=str(error).removeprefix(f"{relative}: ")))
             return
         for item in parse(relative, rows):
             if isinstance(item, BadInput):

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TextIO
 
 from ledger.errors import FieldError
 
@@ -41,38 +41,92 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
                         f"{error.start}); re-export as UTF-8") from None
 
 
+def _decodes(path: Path, encoding: str, skip: int = 0) -> bool:
+    """True when every byte of ``path`` after ``skip`` decodes strictly; read in blocks, kept nowhere."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    with path.open("rb") as handle:
+        handle.seek(skip)
+        try:
+            while block := handle.read(1 << 20):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+def detect_encoding(path: Path, name: str) -> str:
+    """``decode``'s answer for the file at ``path`` without holding its text: the encoding to
+    open it with. A file that does not decode is read whole once more, for ``decode``'s error."""
+    with path.open("rb") as handle:
+        bom = handle.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8
+    if bom and _decodes(path, "utf-8", skip=len(codecs.BOM_UTF8)):
+        return "utf-8-sig"
+    if not bom and _decodes(path, "utf-8"):
+        return "utf-8"
+    if not bom and _decodes(path, "gb18030"):
+        return "gb18030"
+    return decode(path.read_bytes(), name)[1]  # raises FileError naming the byte
+
+
 @dataclass(frozen=True, slots=True)
 class Row:
     number: int  # 1-based line number in the file, the header being row 1
     cells: dict[str, str]
 
 
+def open_table(path: Path, name: str, required: tuple[str, ...]) -> tuple[list[str], Iterator[list[str]], TextIO]:
+    """Open a CSV file and check its header: (header, csv reader, open file to close).
+
+    The text is streamed, never held whole; the reader's ``line_num`` is the row number."""
+    handle = path.open(encoding=detect_encoding(path, name), newline="")
+    try:
+        reader = csv.reader(handle)
+        try:
+            header = [cell.strip() for cell in next(reader)]
+        except StopIteration:
+            raise FileError(f"{name}: empty file (expected a header row)") from None
+        except csv.Error as error:
+            raise FileError(f"{name}: the header row is not valid CSV ({error})") from None
+        missing = [column for column in required if column not in header]
+        if missing:
+            raise FileError(f"{name}: missing column(s) {', '.join(missing)} "
+                            f"(expected header {','.join(required)})")
+        if len(set(header)) != len(header):
+            raise FileError(f"{name}: a column name appears twice in the header")
+    except BaseException:
+        handle.close()
+        raise
+    return header, reader, handle
+
+
 def read_rows(path: Path, name: str, required: tuple[str, ...]) -> Iterator[Row]:
     """Check the header now (a FileError names what is wrong), then yield rows one at a time."""
-    text, _encoding = decode(path.read_bytes(), name)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [cell.strip() for cell in next(reader)]
-    except StopIteration:
-        raise FileError(f"{name}: empty file (expected a header row)") from None
-    missing = [column for column in required if column not in header]
-    if missing:
-        raise FileError(f"{name}: missing column(s) {', '.join(missing)} "
-                        f"(expected header {','.join(required)})")
-    if len(set(header)) != len(header):
-        raise FileError(f"{name}: a column name appears twice in the header")
-    return _rows(reader, header)
+    header, reader, handle = open_table(path, name, required)
+    return _rows(reader, header, handle)
 
 
-def _rows(reader, header: list[str]) -> Iterator[Row]:
+#: The cell of a Row that could not be read: the message saying why.
+BAD = "__bad__"
+
+
+def _rows(reader, header: list[str], handle: TextIO) -> Iterator[Row]:
     width = len(header)
-    for cells in reader:
-        if not any(cell.strip() for cell in cells):
-            continue
-        if len(cells) != width:
-            yield Row(reader.line_num, {"__width__": f"{len(cells)} cells for {width} columns"})
-            continue
-        yield Row(reader.line_num, {column: cell.strip() for column, cell in zip(header, cells)})
+    with handle:
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:  # this row only (a cell over the size limit): read on after it
+                yield Row(reader.line_num, {BAD: f"not valid CSV: {error}"})
+                continue
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(cells) != width:
+                yield Row(reader.line_num, {BAD: f"wrong number of cells: {len(cells)} cells for {width} columns"})
+                continue
+            yield Row(reader.line_num, {column: cell.strip() for column, cell in zip(header, cells)})
 
 
 _DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from connectors.dropfolder.csvfile import Row
+from connectors.dropfolder.csvfile import BAD, Row
 from ledger.counterparties import Counterparty, Role
 from ledger.errors import BadInput, FieldError
 
@@ -19,9 +19,8 @@ def counterparties(name: str, rows: Iterable[Row]) -> Iterator[tuple[int, Counte
     seen: set[str] = set()
     for row in rows:
         cells = row.cells
-        if "__width__" in cells:
-            yield BadInput(file=name, row=row.number, field=None,
-                           message=f"wrong number of cells: {cells['__width__']}")
+        if BAD in cells:
+            yield BadInput(file=name, row=row.number, field=None, message=cells[BAD])
             continue
         try:
             if cells["role"] not in {r.value for r in Role}:

@@ -140,7 +140,8 @@ class _Child:
             return False, f"parsing took longer than {limits.wall_seconds:g} s and was stopped", 0.0
         try:
             status, payload, cpu = self.connection.recv()
-        except (EOFError, OSError):
+        # EOF: it died; anything else: it died writing its answer (a half-written pickle)
+        except Exception:
             self.process.join(5)
             return False, (f"the parser died (exit code {self.process.exitcode}; memory limit "
                            f"{limits.memory_bytes} bytes, CPU limit {limits.cpu_seconds} s)"), 0.0

@@ -17,6 +17,7 @@ A profile that does not validate gives one message naming the file, key, found a
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -45,6 +46,9 @@ class AmountRule(Strict):
     direction: str | None = None
     directions: dict[str, Direction] = {}
     negate: bool = False  # card statements print spending as positive
+    #: a regular expression of a note some exports print after the amount in its cell
+    #: (JD: '131.77(已退款89.84)'); it is removed before the amount is read
+    note: str | None = None
 
     @model_validator(mode="after")
     def _one_shape(self) -> AmountRule:
@@ -54,6 +58,11 @@ class AmountRule(Strict):
             raise ValueError("either 'column' (optionally with 'direction') or 'debit' and 'credit'")
         if split and (self.debit is None or self.credit is None):
             raise ValueError("'debit' and 'credit' go together")
+        if self.note is not None:
+            try:
+                re.compile(self.note)
+            except re.error as error:
+                raise ValueError(f"'note' is not a regular expression ({error})") from None
         if (self.direction is None) != (not self.directions):
             raise ValueError("'direction' needs 'directions' (cell value → in/out/ignore)")
         return self

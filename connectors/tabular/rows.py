@@ -76,7 +76,10 @@ def _amount(profile: Profile, cells: _Cells, currency: str) -> Decimal | None:
                              "an amount in exactly one of the two columns")
         value = (credit or Decimal(0)) - (debit or Decimal(0))
     else:
-        value = parse_amount(rule.column, cells[rule.column], currency)
+        raw = cells[rule.column]
+        if rule.note is not None:
+            raw = re.sub(f"(?:{rule.note})\\s*$", "", raw.strip())
+        value = parse_amount(rule.column, raw, currency)
         if value is None:
             raise FieldError(rule.column, cells[rule.column], "an amount (the cell is empty)")
         if rule.direction is not None:

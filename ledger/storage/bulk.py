@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table, insert, text
@@ -25,21 +25,44 @@ def _tuples(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]
     return columns, [tuple(p(row[c]) if p else row[c] for c, p in pairs) for row in rows]
 
 
-def insert_values(connection: Connection, table_name: str, columns: Sequence[str], values: Sequence[tuple]) -> None:
-    """Insert tuples of driver-ready values (dates as ISO text) in the caller's transaction."""
+def _sqlite_literal(value: str | int) -> str | None:
+    """``value`` as an SQLite literal, or None where it cannot be one safely."""
+    if type(value) is int:
+        return str(value)
+    if type(value) is str and "\x00" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    return None
+
+
+def insert_values(connection: Connection, table_name: str, columns: Sequence[str], values: Sequence[tuple],
+                  *, constants: Mapping[str, str | int] | None = None, cursor=None) -> None:
+    """Insert tuples of driver-ready values (dates as ISO text) in the caller's transaction.
+
+    ``constants``: columns after ``columns`` with one value for every row. SQLite gets them as
+    literals of the statement, so each row binds only its own values; COPY gets whole rows.
+    ``cursor``: a DB-API cursor of the connection to use (and leave open)."""
     if not values:
         return
-    cursor = connection.connection.dbapi_connection.cursor()
+    constants = dict(constants or {})
+    own = cursor is None
+    cursor = cursor or connection.connection.dbapi_connection.cursor()
+    names = ", ".join([*columns, *constants])
     try:
         if connection.dialect.name == "postgresql":
-            with cursor.copy(f'COPY "{table_name}" ({", ".join(columns)}) FROM STDIN') as copy:
+            tail = tuple(constants.values())
+            with cursor.copy(f'COPY "{table_name}" ({names}) FROM STDIN') as copy:
                 for row in values:
-                    copy.write_row(row)
+                    copy.write_row(row + tail if tail else row)
         else:  # the driver's executemany on plain tuples: no per-row statement compilation
-            cursor.executemany(f'INSERT INTO "{table_name}" ({", ".join(columns)}) '
-                               f'VALUES ({", ".join("?" for _ in columns)})', values)
+            literals = [_sqlite_literal(value) for value in constants.values()]
+            if None in literals:
+                tail = tuple(constants.values())
+                values, literals = [row + tail for row in values], ["?"] * len(tail)
+            cursor.executemany(f'INSERT INTO "{table_name}" ({names}) '
+                               f'VALUES ({", ".join(["?"] * len(columns) + literals)})', values)
     finally:
-        cursor.close()
+        if own:
+            cursor.close()
 
 
 def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]],

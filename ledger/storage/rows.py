@@ -7,7 +7,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from ledger.documents import BankTransaction, Invoice, Order, Shipment
+from ledger.documents import Invoice, Order, Shipment
 from ledger.money import Money
 from ledger.records import to_plain
 
@@ -53,25 +53,3 @@ def document_rows(document: Order | Shipment | Invoice) -> tuple[dict, list[dict
         lines = [{"line_no": line.line_no, "sku": line.sku, "quantity": line.quantity, "unit_price": None,
                   "tax_rate": None, "net_minor": None, "tax_minor": None} for line in document.lines]
     return header, lines
-
-
-#: bank_txn columns in the order ``bank_values`` gives them (after company_id).
-BANK_COLUMNS = ("account_no", "txn_id", "booking_date", "value_date", "amount_minor", "currency", "counterparty",
-                "counterparty_account", "remittance", "content_hash")
-
-
-def bank_values(txn: BankTransaction) -> tuple:
-    """A bank transaction as driver-ready values in BANK_COLUMNS order, its content hash included.
-
-    Dates go as ISO text, which both SQLite's date storage and PostgreSQL's COPY take; this is
-    the fast path, since statements run to millions of rows.
-    """
-    amount = txn.amount.amount
-    booking, value = txn.booking_date.isoformat(), txn.value_date.isoformat()
-    currency = txn.amount.currency
-    canonical = "\x1f".join((
-        "BankTransaction", txn.account_no, txn.txn_id, booking, value,
-        format(amount.normalize(), "f") if amount else "0", currency, txn.counterparty,
-        txn.counterparty_account, txn.remittance))
-    return (txn.account_no, txn.txn_id, booking, value, txn.amount.to_minor(), currency, txn.counterparty,
-            txn.counterparty_account, txn.remittance, hashlib.sha256(canonical.encode("utf-8")).hexdigest())

@@ -6,9 +6,10 @@ are keyed by their identity (document kind and number; bank account and transact
 counterparty id): a new key is inserted, a known key with the same content is counted, a
 known key with different content keeps the stored version and raises SOURCE_CHANGED.
 
-Bank transactions, the high-volume kind, go through a staging table: the batch is bulk
-loaded (executemany on SQLite, COPY on PostgreSQL) and compared with the stored rows in SQL,
-so nothing per stored row is read back into Python.
+Bank transactions, the high-volume kind, are stored in chunks of rows: bulk loaded
+(executemany on SQLite, COPY on PostgreSQL) and, when keys are stored already, compared with
+the stored rows in SQL, so nothing per stored row is read back into Python. A chunk stored
+whole before is recognised by its digest and counted without touching bank_txn.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, func, select, text, update
 
+from ledger.bank_rows import BANK_COLUMNS, BankBatch, bank_values
 from ledger.counterparties import Counterparty
 from ledger.documents import AnyDocument, BankTransaction
 from ledger.errors import BadInput
@@ -29,9 +31,10 @@ from ledger.settings import ChartOfAccounts, CompanyConfig
 from ledger.storage.bulk import insert_rows, insert_values
 from ledger.storage.exception_store import RaisedCounts, raise_exceptions
 from ledger.storage.read import load_counterparties
-from ledger.storage.rows import BANK_COLUMNS, bank_values, content_hash, document_rows
+from ledger.storage.rows import content_hash, document_rows
 from ledger.storage.tables import (
     Account,
+    BankChunkRow,
     Company,
     CounterpartyAlias,
     CounterpartyBankAccount,
@@ -72,12 +75,14 @@ def sync_company(engine: Engine, config: CompanyConfig, chart: ChartOfAccounts) 
              "normal_side": a.normal_side} for a in chart.accounts if a.code not in known])
 
 
-def store(engine: Engine, company_id: str, source: str, records: Iterable[AnyDocument | Counterparty],
+def store(engine: Engine, company_id: str, source: str,
+          records: Iterable[AnyDocument | Counterparty | BankBatch],
           problems: Sequence[BadInput] = (), cursor: str | Callable[[], str | None] | None = None) -> StoreResult:
     """Store ``records`` of one source run, the exceptions they raise and, last, its ``cursor``.
 
     ``records`` may be a generator: it is consumed inside the transaction, bank transactions
-    streaming into the staging table in chunks, so memory does not grow with the statement.
+    (one by one or as ``BankBatch`` rows) stored in chunks, so memory does not grow with the
+    statement.
     ``problems`` and a callable ``cursor`` are read after it is exhausted, so a generator may
     still be filling them.
     """
@@ -90,6 +95,10 @@ def store(engine: Engine, company_id: str, source: str, records: Iterable[AnyDoc
         bank = _BankStage(connection, company_id, source, batch_id, result)
         read = 0
         for record in records:
+            if isinstance(record, BankBatch):
+                read += len(record)
+                bank.add_batch(record)
+                continue
             read += 1
             if isinstance(record, BankTransaction):
                 bank.add(record)
@@ -172,45 +181,105 @@ def _store_documents(connection, company_id, source, batch_id, documents, result
 
 
 class _BankStage:
-    """Bank transactions of one batch, staged in chunks and merged into bank_txn in SQL."""
+    """Bank transactions of one batch, merged into bank_txn a chunk at a time.
 
-    CHUNK = 50_000
-    COLUMNS = ("company_id", *BANK_COLUMNS, "source", "batch_id")
+    A chunk whose digest is recorded in bank_chunk is stored already: it is counted, and
+    nothing else is done. Otherwise the chunk is inserted straight into bank_txn inside a
+    savepoint; if a row's key is stored already, the savepoint is rolled back and the chunk
+    (and the rest of the batch) goes through a staging table compared with bank_txn in SQL.
+    A chunk with no changed row is then recorded by its digest.
+    """
+
+    CHUNK = 10_000
+    COLUMNS = (*BANK_COLUMNS, "company_id", "source", "batch_id")
     SAME_KEY = "b.company_id = s.company_id AND b.account_no = s.account_no AND b.txn_id = s.txn_id"
 
     def __init__(self, connection: Connection, company_id: str, source: str, batch_id: int,
                  result: StoreResult) -> None:
         self.connection, self.company_id, self.source, self.batch_id = connection, company_id, source, batch_id
         self.result = result
-        self.seen: dict[tuple[str, str], str] = {}  # the same transaction twice in one batch is one
-        self.pending: list[tuple] = []
-        self.created = False
+        self.pending: dict[tuple[str, str], tuple] = {}  # the same transaction twice in a chunk is one
+        self.direct = True  # until a chunk meets a stored key
+        self.staged = False
+        self.postgres = connection.dialect.name == "postgresql"
+        self.constants = {"company_id": company_id, "source": source, "batch_id": batch_id}
 
     def add(self, txn: BankTransaction) -> None:
         row = bank_values(txn)
-        if _classify(self.seen, (row[0], row[1]), row[-1], "bank_txn", txn.number, self.result):
-            self.pending.append((self.company_id, *row, self.source, self.batch_id))
+        key = (row[0], row[1])
+        first = self.pending.get(key)
+        if first is None:
+            self.pending[key] = row
             if len(self.pending) >= self.CHUNK:
                 self._flush()
+        elif first[-1] == row[-1]:
+            self.result.unchanged["bank_txn"] += 1
+        else:
+            self.result.changed.append(("bank_txn", txn.number))
 
-    def _flush(self) -> None:
-        if not self.created:
-            if self.connection.dialect.name == "postgresql":
-                self.connection.execute(text("CREATE TEMP TABLE stage_bank_txn (LIKE bank_txn) ON COMMIT DROP"))
-                self.connection.execute(text("ALTER TABLE stage_bank_txn DROP COLUMN id"))
-            else:
-                self.connection.execute(text("DROP TABLE IF EXISTS temp.stage_bank_txn"))
-                self.connection.execute(text("CREATE TEMP TABLE stage_bank_txn AS SELECT * FROM bank_txn WHERE 0"))
-            self.created = True
-        insert_values(self.connection, "stage_bank_txn", self.COLUMNS, self.pending)
-        self.pending = []
+    def add_batch(self, batch: BankBatch) -> None:
+        self._flush()
+        self._merge(batch)
 
     def finish(self) -> None:
+        self._flush()
+        if self.staged and not self.postgres:
+            self.connection.execute(text("DROP TABLE temp.stage_bank_txn"))
+
+    def _flush(self) -> None:
         if self.pending:
-            self._flush()
-        if not self.created:
+            self._merge(BankBatch(list(self.pending.values())))
+            self.pending = {}
+
+    def _merge(self, batch: BankBatch) -> None:
+        connection, result, chunks = self.connection, self.result, BankChunkRow.__table__
+        digest = batch.digest()
+        if connection.execute(select(chunks.c.id).where(
+                (chunks.c.company_id == self.company_id) & (chunks.c.digest == digest))).first():
+            result.unchanged["bank_txn"] += len(batch)
             return
+        changed = len(result.changed)
+        if self.direct and self._insert_new(batch.rows):
+            result.inserted["bank_txn"] += len(batch)
+        else:
+            self.direct = False
+            self._merge_staged(batch.rows)
+        if len(result.changed) == changed:
+            connection.execute(chunks.insert().values(company_id=self.company_id, digest=digest,
+                                                      rows=len(batch), batch_id=self.batch_id))
+
+    def _insert_new(self, values: list[tuple]) -> bool:
+        """Insert rows whose keys are all new; False, with nothing inserted, when one is stored."""
+        cursor = self.connection.connection.dbapi_connection.cursor()
+        integrity = self.connection.dialect.dbapi.IntegrityError
+        savepoint = "SAVEPOINT yecai_bank_chunk"
+        try:
+            cursor.execute(savepoint)
+            try:
+                insert_values(self.connection, "bank_txn", BANK_COLUMNS, values, constants=self.constants,
+                              cursor=cursor)
+            except integrity:  # any other error ends the whole transaction, as it should
+                cursor.execute(f"ROLLBACK TO {savepoint}")
+                cursor.execute(f"RELEASE {savepoint}")
+                return False
+            cursor.execute(f"RELEASE {savepoint}")
+        finally:
+            cursor.close()
+        return True
+
+    def _merge_staged(self, values: list[tuple]) -> None:
         connection, result, same_key = self.connection, self.result, self.SAME_KEY
+        if not self.staged:
+            if self.postgres:
+                connection.execute(text("CREATE TEMP TABLE stage_bank_txn (LIKE bank_txn) ON COMMIT DROP"))
+                connection.execute(text("ALTER TABLE stage_bank_txn DROP COLUMN id"))
+            else:
+                connection.execute(text("DROP TABLE IF EXISTS temp.stage_bank_txn"))
+                connection.execute(text("CREATE TEMP TABLE stage_bank_txn AS SELECT * FROM bank_txn WHERE 0"))
+            self.staged = True
+        else:
+            connection.execute(text("DELETE FROM stage_bank_txn"))
+        insert_values(connection, "stage_bank_txn", BANK_COLUMNS, values, constants=self.constants)
         for account_no, txn_id in connection.execute(text(
                 f"SELECT s.account_no, s.txn_id FROM stage_bank_txn s JOIN bank_txn b ON {same_key} "
                 f"WHERE b.content_hash <> s.content_hash ORDER BY s.account_no, s.txn_id")):
@@ -224,8 +293,6 @@ class _BankStage:
         result.inserted["bank_txn"] += connection.execute(text(
             f"INSERT INTO bank_txn ({names}) SELECT {names} FROM stage_bank_txn s "
             f"WHERE NOT EXISTS (SELECT 1 FROM bank_txn b WHERE {same_key})")).rowcount
-        if connection.dialect.name != "postgresql":
-            connection.execute(text("DROP TABLE temp.stage_bank_txn"))
 
 
 def _store_parties(connection, company_id, parties: list[Counterparty], result) -> None:

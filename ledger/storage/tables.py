@@ -173,6 +173,21 @@ class BankTxnRow(SQLModel, table=True):
     batch_id: int | None = Field(default=None, foreign_key="ingest_batch.id")
 
 
+class BankChunkRow(SQLModel, table=True):
+    """A batch of bank rows stored whole (each inserted or found unchanged), by its digest.
+
+    Storing the same rows again is then one lookup: bank_txn rows are never updated or deleted,
+    so a digest once recorded stays true."""
+
+    __tablename__ = "bank_chunk"
+    __table_args__ = (UniqueConstraint("company_id", "digest"),)
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: str = Field(foreign_key="company.id")
+    digest: str = Field(max_length=64)
+    rows: int
+    batch_id: int = Field(foreign_key="ingest_batch.id")
+
+
 class ExceptionItemRow(SQLModel, table=True):
     """A typed exception, fingerprinted so that seeing it again updates this row."""
 

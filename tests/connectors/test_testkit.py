@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from connectors.contract import Connector, ConnectorConfig, Record
-from connectors.testkit import _BlockedSocket, connector_tests, write_golden
+from connectors.testkit import block_network, connector_tests, write_golden
 from ledger.documents import BankTransaction, DocumentKind
 from ledger.money import Money
 
@@ -54,11 +54,24 @@ class Networked(GoodConnector):
         yield from ()
 
 
+class RawSocket(GoodConnector):
+    def fetch(self, since=None):
+        socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        yield from ()
+
+
+class LocalIpc(GoodConnector):
+    def fetch(self, since=None):
+        left, right = socket.socketpair()  # Unix-domain: local, allowed
+        left.close()
+        right.close()
+        yield from super().fetch(since)
+
+
 def run(cls: type[Connector], test: str, golden: Path, monkeypatch) -> None:
     """One check of the suite, called directly, with sockets blocked as the suite's fixture does."""
     suite = connector_tests(cls, {"count": 3}, golden=golden)()
-    monkeypatch.setattr(socket, "socket", _BlockedSocket)
-    monkeypatch.setattr(socket, "create_connection", _BlockedSocket)
+    block_network(monkeypatch)
     getattr(suite, test)()
 
 
@@ -84,5 +97,7 @@ def test_golden_mismatch_fails_and_sockets_are_blocked(tmp_path, monkeypatch) ->
     write_golden(golden, list(GoodConnector.from_options({"count": 2}).fetch()))
     with pytest.raises(AssertionError):
         run(GoodConnector, "test_output_equals_the_golden_file", golden, monkeypatch)
-    with pytest.raises(RuntimeError, match="offline"):
-        run(Networked, "test_two_runs_give_identical_output", golden, monkeypatch)
+    for cls in (Networked, RawSocket):
+        with pytest.raises(RuntimeError, match="offline"):
+            run(cls, "test_two_runs_give_identical_output", golden, monkeypatch)
+    run(LocalIpc, "test_two_runs_give_identical_output", golden, monkeypatch)

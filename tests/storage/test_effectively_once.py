@@ -63,24 +63,6 @@ def test_any_overlapping_shuffled_repeated_chunks_end_with_exactly_the_set(sqlit
         assert connection.execute(select(ExceptionItemRow.__table__)).all() == []
 
 
-@pytest.fixture
-def sqlite_engine_factory(tmp_path):
-    from ledger.storage import migrate
-    from ledger.storage.engine import make_engine
-
-    engines = []
-
-    def make():
-        engine = make_engine(f"sqlite:///{tmp_path / f'db{len(engines)}.sqlite'}")
-        migrate.upgrade(engine)
-        engines.append(engine)
-        return engine
-
-    yield make
-    for engine in engines:
-        engine.dispose()
-
-
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(fail_at=st.integers(min_value=0, max_value=len(UNIVERSE) - 1))
 def test_a_failure_at_any_record_leaves_database_and_cursor_unchanged(sqlite_engine_factory, fail_at):

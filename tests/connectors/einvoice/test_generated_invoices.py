@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import doctest
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -59,12 +60,10 @@ def test_sales_or_purchase_from_the_company_tax_id(tmp_path: Path) -> None:
     for seed in range(12):
         sheet, fields = random_invoice(seed)
         if seed % 2:  # the company bought
-            fields = type(fields)(**{**{f: getattr(fields, f) for f in fields.__dataclass_fields__},
-                                     "buyer": type(fields.buyer)(name=fields.buyer.name, tax_id=company)})
+            fields = replace(fields, buyer=replace(fields.buyer, tax_id=company))
             sheet.buyer = (fields.buyer.name, company)
         else:
-            fields = type(fields)(**{**{f: getattr(fields, f) for f in fields.__dataclass_fields__},
-                                     "seller": type(fields.seller)(name=fields.seller.name, tax_id=company)})
+            fields = replace(fields, seller=replace(fields.seller, tax_id=company))
             sheet.seller = (fields.seller.name, company)
         DRAW[fields.layout](tmp_path / f"{seed:02d}.pdf", sheet)
         expected[f"{seed:02d}.pdf"] = fields

@@ -92,3 +92,16 @@ def test_fuzzed_pdf_and_ofd_files_give_a_document_or_a_reason(tmp_path: Path) ->
         (tmp_path / "folder").mkdir(exist_ok=True)
         (tmp_path / "folder" / f"cut.{kind}").write_bytes(data)
     assert all(m.startswith("UNPARSEABLE_DOCUMENT: cut.") for m in _messages(tmp_path / "folder"))
+
+
+def test_ofd_with_entity_expansion_or_external_entities_is_refused(tmp_path: Path) -> None:
+    from tests.connectors.bank.test_statement_properties import LAUGHS
+
+    cases = {"laughs.ofd": LAUGHS.replace(b"{root}", b"Page"),
+             "external.ofd": b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+                             b"<Page>&x;</Page>"}
+    for name, content in cases.items():
+        (tmp_path / name).write_bytes(_ofd(content))
+    messages = _messages(tmp_path)
+    assert len(messages) == 2
+    assert all("UNPARSEABLE_DOCUMENT" in m and "EntitiesForbidden" in m for m in messages), messages

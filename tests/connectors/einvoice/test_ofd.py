@@ -55,6 +55,13 @@ def test_embedded_invoice_xml_matches_the_extracted_copy() -> None:
         assert line.net_amount == Decimal(good.findtext("fp:Amount", namespaces=ns) or "")
         assert line.tax_amount == Decimal(good.findtext("fp:TaxAmount", namespaces=ns) or "")
         assert (line.quantity, line.unit_price, line.tax_rate) == (4, 25, Decimal("0.06"))
+        assert line.quantity == Decimal(good.findtext("fp:Quantity", namespaces=ns) or "")
+        assert line.unit_price == Decimal(good.findtext("fp:Price", namespaces=ns) or "")
+        assert line.spec == (good.findtext("fp:Specification", namespaces=ns) or "")
+        assert line.unit == good.findtext("fp:MeasurementDimension", namespaces=ns) == "次"
+        assert line.rate_text == good.findtext("fp:TaxScheme", namespaces=ns) == "6%"
+    assert fields.remarks == xml("fp:Note")
+    assert xml("fp:IssueDate") == "2020年10月10日"
 
 
 @needs_corpus

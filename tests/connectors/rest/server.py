@@ -1,9 +1,10 @@
 """A real HTTP server on loopback that behaves like a difficult ERP API: it paginates four
-ways, throttles with 429 + Retry-After, fails with 500, truncates a body once and rejects
-bad tokens."""
+ways, throttles with 429 + Retry-After, fails with 500, truncates a body once, takes a bearer
+token, basic auth or an API key header, rejects bad ones (401) and forbids a path (403)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from collections import Counter
@@ -11,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 TOKEN = "good-token"
+USER, PASSWORD = "erp-reader", "pa:ss word"
 
 
 def dataset(count: int = 23) -> list[dict]:
@@ -61,8 +63,12 @@ class Api:
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
                 api.calls[url.path] += 1
                 call = api.calls[url.path]
-                if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+                basic = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+                if (self.headers.get("Authorization") not in (f"Bearer {TOKEN}", f"Basic {basic}")
+                        and self.headers.get("X-API-Key") != TOKEN):
                     return self.send(401, b'{"error": "bad token"}')
+                if url.path.startswith("/forbidden"):
+                    return self.send(403, b'{"error": "not your ledger"}')
                 if url.path == "/always-500":
                     return self.send(500)
                 if url.path.startswith("/missing"):

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from connectors.contract import Record, Skipped
 from connectors.errors import FatalError, RetryableError
 from connectors.rest.connector import RestConnector
-from tests.connectors.rest.server import TOKEN, Api, dataset
+from tests.connectors.rest.server import PASSWORD, TOKEN, USER, Api, dataset
 
 
 @pytest.fixture
@@ -58,6 +58,31 @@ def test_bad_token_is_fatal_and_not_retried(monkeypatch, sleeps) -> None:
         with pytest.raises(FatalError, match="HTTP 401"):
             list(connector(api, "/page").fetch())
         assert api.calls["/page"] == 1 and sleeps == []
+
+
+@pytest.mark.parametrize("auth, env", [
+    ("basic", {"username_env": "YECAI_TEST_ERP_USER", "password_env": "YECAI_TEST_ERP_PASSWORD"}),
+    ("api_key", {"token_env": "YECAI_TEST_ERP_TOKEN"})])
+def test_basic_auth_and_api_key_from_the_environment(auth, env, monkeypatch, sleeps) -> None:
+    monkeypatch.setenv("YECAI_TEST_ERP_USER", USER)
+    monkeypatch.setenv("YECAI_TEST_ERP_PASSWORD", PASSWORD)
+    options = {"auth": auth, "token_env": None, **env}
+    with Api(dataset(7), faults=False) as api:
+        items = list(connector(api, "/page", **options).fetch())
+        assert [item.document.txn_id for item in items] == [f"T{i:04d}" for i in range(7)]
+        monkeypatch.setenv("YECAI_TEST_ERP_PASSWORD", "wrong")
+        monkeypatch.setenv("YECAI_TEST_ERP_TOKEN", "wrong")
+        calls = api.calls["/page"]
+        with pytest.raises(FatalError, match="HTTP 401"):
+            list(connector(api, "/page", **options).fetch())
+        assert api.calls["/page"] == calls + 1 and sleeps == []
+
+
+def test_forbidden_is_fatal_and_not_retried(sleeps) -> None:
+    with Api(dataset()) as api:
+        with pytest.raises(FatalError, match="HTTP 403"):
+            list(connector(api, "/forbidden", pagination="none").fetch())
+        assert api.calls["/forbidden"] == 1 and sleeps == []
 
 
 def test_missing_endpoint_is_fatal_and_missing_secret_is_named(monkeypatch, sleeps) -> None:

@@ -210,3 +210,26 @@ def test_profile_encoding_override(tmp_path: Path) -> None:
     assert [r.document.txn_id for r in records] == ["E1"] and skipped == []
     _c, records, skipped = run(tmp_path, 'encoding = "no-such-codec"\n' + DIRECTION_PROFILE, export)
     assert records == [] and "cannot decode as no-such-codec" in str(skipped[0].problem)
+
+
+NOTE_PROFILE = """
+name = "noted"
+header = ["交易时间", "商户名称", "金额", "收/支"]
+date = "交易时间"
+currency = "CNY"
+counterparty = ["商户名称"]
+[amount]
+column = "金额"
+direction = "收/支"
+directions = { "支出" = "out", "收入" = "in" }
+note = '[(（]已(?:全额)?退款[\\d.,]*[)）]'
+"""
+
+
+def test_an_amount_note_declared_by_the_profile_is_removed_and_other_text_still_refused(tmp_path: Path) -> None:
+    export = ("交易时间,商户名称,金额,收/支\n2024-12-28 13:27:56,JEEP,131.77(已退款89.84),支出\n"
+              "2024-12-24 22:33:07,拓路者,468.32（已全额退款）,支出\n2024-12-24 22:34:05,痞帅,70.48,收入\n"
+              "2024-12-24 22:35:05,某店,12.00(待退款),支出\n").encode()
+    _connector, records, skipped = run(tmp_path, NOTE_PROFILE, export, account_no="6222")
+    assert [r.document.amount.amount for r in records] == [Decimal("-131.77"), Decimal("-468.32"), Decimal("70.48")]
+    assert [(s.problem.row, s.problem.field) for s in skipped] == [(5, "金额")]

@@ -53,6 +53,8 @@ def test_minimal_profile() -> None:
     (MINIMAL.replace('currency = "CNY"', 'currency_column = "币种"\ncurrency = "CNY"'),
      "(top level)", "exactly one of"),
     (MINIMAL.replace('header = ["日期", "金额"]', 'header = "日期"'), "header", "valid list"),
+    (MINIMAL.replace('column = "金额"', 'column = "金额"\nnote = "(已退款"'), "amount",
+     "'note' is not a regular expression"),
 ])
 def test_bad_profile_names_file_and_key(text: str, key: str, fragment: str) -> None:
     with pytest.raises(ProfileError) as error:
