@@ -43,6 +43,14 @@ def dump(engine: Engine, skip_volatile: bool = True) -> dict[str, Counter]:
     return content
 
 
+#: Tables of derived data that speed storing up (a replay of part of a file adds its digest).
+CACHES = {"bank_chunk"}
+
+
+def without_caches(content: dict[str, Counter]) -> dict[str, Counter]:
+    return {table: rows for table, rows in content.items() if table not in CACHES}
+
+
 def everything_as_text(engine: Engine) -> str:
     """Every value of every table, volatile ones included (to search for leaked secrets)."""
     return repr(dump(engine, skip_volatile=False))

@@ -13,7 +13,7 @@ from ledger.storage.engine import make_engine
 from ledger.storage.tables import BankTxnRow, SourceCursor
 from matching.rules import DEFAULT_RULES
 from tests.connectors.rest.server import TOKEN, dataset
-from tests.dbdump import dump
+from tests.dbdump import dump, without_caches
 from tests.flows.test_crash import company_file
 from tests.loopback import FaultyApi, rest_source
 
@@ -80,3 +80,15 @@ def test_backtest_reports_changed_decisions_and_writes_nothing(tmp_path: Path, m
     assert any(c["code"] == "LOW_CONFIDENCE_MATCH" and c["change"] == "would appear"
                for c in stricter["exception_changes"])
     assert same["decisions_changed"] == {} and same["exception_changes"] == [] and same["links_compared"] > 0
+
+
+def test_replay_of_a_drop_folder_keeps_only_the_window_of_its_bank_batches(tmp_path: Path) -> None:
+    config = company_file(tmp_path, "http://unused.invalid")
+    config.write_text(config.read_text(encoding="utf-8").split("[connectors.erp_api]")[0], encoding="utf-8")
+    db = f"sqlite:///{tmp_path / 'w.db'}"
+    first = pipeline.run(str(config), db)["sources"][0]
+    before = without_caches(dump(make_engine(db)))
+    [source] = replay(str(config), "2026-11-01", "2026-11-30", db)["sources"]
+    assert source["read"] == first["read"] and 0 < source["outside_window"] < source["read"]
+    assert source["inserted"] == 0 and source["changed"] == 0
+    assert without_caches(dump(make_engine(db))) == before
