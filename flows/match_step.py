@@ -23,7 +23,7 @@ from ledger.faults import checkpoint
 from ledger.posting.templates import PostingTemplates
 from ledger.posting.vouchers import Voucher, number, post
 from ledger.settings import ChartOfAccounts, Tolerances
-from ledger.storage.decisions import rejected_pairs
+from ledger.storage.decisions import applied_by_people, blocked_documents, rejected_pairs, settled_by_people
 from ledger.storage.exception_store import RaisedCounts, raise_exceptions
 from ledger.storage.links import save_links
 from ledger.storage.read import load_bank_transactions, load_counterparties, load_documents
@@ -63,7 +63,9 @@ def link_row(link: Link) -> dict:
 @dataclass(slots=True)
 class MatchInputs:
     """Everything a company has stored that matching reads, and the review queue's decisions
-    that steer it: pairs people rejected for good, and parties whose suggestions they trust."""
+    that steer it: pairs people rejected for good, parties whose suggestions they trust,
+    invoices blocked as duplicates, bank transactions people settled (the matcher leaves them
+    alone) and what people applied to each invoice (ledger.storage.decisions)."""
 
     as_of: date
     documents: list[BusinessDocument]
@@ -71,6 +73,9 @@ class MatchInputs:
     parties: list[Counterparty]
     rejected: frozenset = frozenset()
     autonomous: frozenset = frozenset()
+    blocked: frozenset = frozenset()
+    decided: frozenset = frozenset()
+    applied: dict = field(default_factory=dict)
 
 
 def load_inputs(engine: Engine, company_id: str, as_of: date | None = None,
@@ -80,17 +85,22 @@ def load_inputs(engine: Engine, company_id: str, as_of: date | None = None,
         documents = load_documents(connection, company_id)
         transactions = load_bank_transactions(connection, company_id)
         parties = load_counterparties(connection, company_id)
-        rejected = rejected_pairs(connection, company_id)
+        rejected, blocked = rejected_pairs(connection, company_id), blocked_documents(connection, company_id)
+        decided, applied = settled_by_people(connection, company_id), applied_by_people(connection, company_id)
         autonomous = autonomous_parties(connection, company_id, review_settings.autonomy)
     dates = [d.date for d in documents] + [t.booking_date for t in transactions]
     return MatchInputs(as_of=as_of or (max(dates) if dates else date.today()), documents=documents,
                        transactions=transactions, parties=parties, rejected=frozenset(rejected),
-                       autonomous=frozenset(autonomous))
+                       autonomous=frozenset(autonomous), blocked=frozenset(blocked), decided=frozenset(decided),
+                       applied=dict(applied))
 
 
 def match(inputs: MatchInputs, rules: MatchingRules, tolerances: Tolerances) -> MatchOutput:
-    return run_matching(inputs.documents, inputs.transactions, inputs.parties, inputs.as_of, rules, tolerances,
-                        rejected=inputs.rejected, autonomous=inputs.autonomous)
+    """Match what people have not settled themselves."""
+    unsettled = [t for t in inputs.transactions if t.number not in inputs.decided]
+    return run_matching(inputs.documents, unsettled, inputs.parties, inputs.as_of, rules, tolerances,
+                        rejected=inputs.rejected, autonomous=inputs.autonomous, blocked=inputs.blocked,
+                        applied=inputs.applied)
 
 
 def persist(engine: Engine, company_id: str, inputs: MatchInputs, output: MatchOutput, *, chart: ChartOfAccounts,

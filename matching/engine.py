@@ -5,7 +5,7 @@ Pure: documents in, links and exception items out; storage and files are the cal
 
 from __future__ import annotations
 
-from collections.abc import Sequence, Set
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -48,10 +48,15 @@ def _of(documents: Sequence[BusinessDocument], cls: type) -> list:
 def run_matching(documents: Sequence[BusinessDocument], transactions: Sequence[BankTransaction],
                  counterparties: Sequence[Counterparty], as_of: date, rules: MatchingRules,
                  tolerances: Tolerances, *, rejected: Set[tuple[str, str, str, str]] = frozenset(),
-                 autonomous: Set[str] = frozenset()) -> MatchOutput:
+                 autonomous: Set[str] = frozenset(), blocked: Set[tuple[str, str]] = frozenset(),
+                 applied: Mapping[tuple[str, str], tuple[Money, tuple[str, ...]]] | None = None) -> MatchOutput:
     """``rejected``: pairs a person ignored for good (ledger.storage.decisions), never linked again.
     ``autonomous``: counterparty ids whose suggestions people have confirmed often enough that an
-    untied suggestion for them is accepted without a person (review.learning decides who)."""
+    untied suggestion for them is accepted without a person (review.learning decides who).
+    ``blocked``: (kind, number) of invoices marked as duplicates: no payment settles them.
+    ``applied``: per invoice, the amount people applied to it by hand and the transactions that paid
+    it: its open amount starts lower, and a payment of what is already settled is a duplicate."""
+    applied = applied or {}
     index = PartyIndex(counterparties, threshold=rules.name_threshold, margin=rules.name_margin)
     resolved = index.resolve([d.counterparty for d in documents],
                              tax_ids=[getattr(d, "counterparty_tax_id", None) for d in documents])
@@ -73,13 +78,20 @@ def run_matching(documents: Sequence[BusinessDocument], transactions: Sequence[B
         code = ExceptionCode.DELIVERED_NOT_INVOICED if side == "o2c" else ExceptionCode.RECEIVED_NOT_INVOICED
         output.exceptions += not_invoiced(_of(documents, shipment_cls), chain_results[side], as_of, tolerances, code)
 
-    invoices = _of(documents, SalesInvoice) + _of(documents, PurchaseInvoice)
+    invoices = [i for i in _of(documents, SalesInvoice) + _of(documents, PurchaseInvoice)
+                if (i.kind.value, i.number) not in blocked]
     items = [OpenItem(doc_type=i.kind.value, number=i.number, party=party[(i.kind.value, i.number)],
                       gross=i.gross_total, date=i.date, due_date=i.due_date) for i in invoices]
     accounts = {p.counterparty_id: p.bank_accounts for p in counterparties}
     payer = index.resolve([t.counterparty for t in transactions],
                           accounts=[t.counterparty_account for t in transactions])
-    cash = CashMatcher(items, rules, tolerances, accounts).match(list(zip(transactions, payer)))
+    matcher = CashMatcher(items, rules, tolerances, accounts)
+    for key, (amount, txns) in applied.items():   # what people settled is settled before the run starts
+        if key in matcher.result.open and matcher.result.open[key].currency == amount.currency:
+            remaining = matcher.result.open[key] - amount
+            matcher.result.open[key] = remaining if remaining.amount > 0 else Money.zero(amount.currency)
+            matcher.paid_by.setdefault(key, []).extend(txns)
+    cash = matcher.match(list(zip(transactions, payer)))
     output.links += cash.links
     output.links = _earned(_without(output.links, rejected), party, autonomous)
     output.exceptions += cash.findings

@@ -153,8 +153,9 @@ def _cash_voucher(connection: Connection, books: Books, actor: Actor, invoice_ty
                           prepared_by=actor.username)
 
 
-def _accept_link(acting: _Acting, books: Books, actor: Actor, link) -> list[int]:
-    """Mark one link accepted by a person, decline its rivals, learn from it, book the cash."""
+def _accept_link(acting: _Acting, books: Books, actor: Actor, link, keep: frozenset[str] = frozenset()) -> list[int]:
+    """Mark one link accepted by a person, decline its rivals (but those from ``keep``, the other
+    invoices of one allocation), learn from it, book the cash."""
     connection, company, now = acting.connection, books.company_id, datetime.now(UTC)
     connection.execute(update(LINKS).where(LINKS.c.id == link.id).values(decision="accepted",
                                                                         decided_by=actor.username, decided_at=now))
@@ -162,7 +163,8 @@ def _accept_link(acting: _Acting, books: Books, actor: Actor, link) -> list[int]
     record_decision(connection, company, party.external_id if party else None, accepted=True)
     rivals = connection.execute(select(LINKS).where(
         (LINKS.c.company_id == company) & (LINKS.c.decision == "suggested") & (LINKS.c.id != link.id)
-        & (LINKS.c.to_type == link.to_type) & (LINKS.c.to_no == link.to_no))).all()
+        & (LINKS.c.to_type == link.to_type) & (LINKS.c.to_no == link.to_no)
+        & LINKS.c.from_no.not_in(keep or {""}))).all()
     for rival in rivals:
         connection.execute(update(LINKS).where(LINKS.c.id == rival.id).values(
             decision="declined", decided_by=actor.username, decided_at=now))
@@ -257,6 +259,7 @@ def allocate(engine: Engine, books: Books, item_id: int, version: int, actor: Ac
             raise ActionError("only an item about a bank transaction can be allocated")
         side = "sales_invoice" if txn.amount_minor > 0 else "purchase_invoice"
         total, vouchers, made = Money.zero(txn.currency), [], []
+        chosen = frozenset(number.strip() for number, _text in allocations)
         for number, text in allocations:
             amount = parse_amount(text, txn.currency)
             invoice = load_document(connection, books.company_id, side, number.strip())
@@ -267,7 +270,7 @@ def allocate(engine: Engine, books: Books, item_id: int, version: int, actor: Ac
             total = total + amount
             link = _upsert_link(connection, books.company_id, actor, (side, invoice.doc_no), ("bank_txn", txn_no),
                                 amount, "allocation", reason)
-            vouchers += _accept_link(acting, books, actor, link)
+            vouchers += _accept_link(acting, books, actor, link, keep=chosen)
             made.append(link.id)
         if not made:
             raise ActionError("an allocation needs at least one invoice and amount")

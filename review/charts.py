@@ -23,9 +23,9 @@ def bar_chart(data: Sequence[tuple[str, int | Decimal]], unit: str = "", title: 
              f' viewBox="0 0 {WIDTH} {height}"><title>{escape(title)}</title>']
     for row, (label, value) in enumerate(data):
         y = 4 + row * ROW
-        length = int((Decimal(value) / top) * (WIDTH - LABEL - 70))
+        length = max(int((Decimal(value) / top) * (WIDTH - LABEL - 70)), 1)
         parts.append(f'<text x="0" y="{y + 15}" class="label">{escape(label)}</text>'
-                     f'<rect x="{LABEL}" y="{y + 3}" width="{max(length, 1)}" height="{ROW - 6}" class="bar"/>'
+                     f'<rect x="{LABEL}" y="{y + 3}" width="{length if value else 0}" height="{ROW - 6}" class="bar"/>'
                      f'<text x="{LABEL + length + 6}" y="{y + 15}" class="value">{escape(str(value))}{escape(unit)}'
                      f'</text>')
     if not data:

@@ -79,7 +79,8 @@ def load_document(connection: Connection, company_id: str, doc_type: str, doc_no
 
 
 def search_documents(connection: Connection, company_id: str, text: str, limit: int = 20) -> list[DocumentView]:
-    """Documents whose number starts with, or whose counterparty contains, ``text``."""
+    """Documents whose number starts with, or whose counterparty contains, ``text``; bank
+    transactions whose id starts with it or whose payer or remittance contains it."""
     text = text.strip()
     if not text:
         return []
@@ -89,7 +90,14 @@ def search_documents(connection: Connection, company_id: str, text: str, limit: 
         (table.c.company_id == company_id) & or_(table.c.doc_no.like(f"{pattern}%", escape="\\"),
                                                  table.c.counterparty.like(f"%{pattern}%", escape="\\")))
         .order_by(table.c.doc_date.desc(), table.c.id.desc()).limit(limit)).all()
-    return [load_document(connection, company_id, kind, number) for kind, number in rows]
+    bank = BankTxnRow.__table__
+    txns = connection.execute(select(bank.c.account_no, bank.c.txn_id).where(
+        (bank.c.company_id == company_id) & or_(bank.c.txn_id.like(f"{pattern}%", escape="\\"),
+                                                bank.c.counterparty.like(f"%{pattern}%", escape="\\"),
+                                                bank.c.remittance.like(f"%{pattern}%", escape="\\")))
+        .order_by(bank.c.booking_date.desc(), bank.c.id.desc()).limit(limit)).all()
+    return [*(load_document(connection, company_id, kind, number) for kind, number in rows),
+            *(load_document(connection, company_id, "bank_txn", f"{account}:{txn}") for account, txn in txns)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,16 +137,22 @@ class ChainLink:
     score: float
 
 
+def links_touching(connection: Connection, company_id: str, doc_type: str, doc_no: str, limit: int = 50) -> list:
+    """Links from or to one document: two index lookups (an OR of both would scan the table)."""
+    table = MatchLinkRow.__table__
+    scope = table.c.company_id == company_id
+    return [*connection.execute(select(table).where(scope & (table.c.from_type == doc_type)
+                                                    & (table.c.from_no == doc_no)).limit(limit)),
+            *connection.execute(select(table).where(scope & (table.c.to_type == doc_type)
+                                                    & (table.c.to_no == doc_no)).limit(limit))]
+
+
 def chain(connection: Connection, company_id: str, doc_type: str, doc_no: str, limit: int = 40) -> list[ChainLink]:
     """Every link reachable from one document, ordered order → delivery → invoice → receipt."""
-    table = MatchLinkRow.__table__
     seen_docs, frontier, found = {(doc_type, doc_no)}, [(doc_type, doc_no)], {}
     while frontier and len(found) < limit:
         kind, number = frontier.pop()
-        rows = connection.execute(select(table).where((table.c.company_id == company_id) & or_(
-            (table.c.from_type == kind) & (table.c.from_no == number),
-            (table.c.to_type == kind) & (table.c.to_no == number))).limit(limit)).all()
-        for row in rows:
+        for row in links_touching(connection, company_id, kind, number, limit):
             found[row.id] = ChainLink(row.from_type, row.from_no, row.to_type, row.to_no, row.decision, row.score)
             for end in ((row.from_type, row.from_no), (row.to_type, row.to_no)):
                 if end not in seen_docs and row.decision not in ("rejected", "declined"):

@@ -36,6 +36,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "blocked": "已冻结付款", "back": "返回", "language": "English", "login_failed": "登录失败",
         "nothing": "无", "apply_to_selected": "对选中项执行", "date": "日期", "times_seen": "出现次数",
         "detail": "明细", "me": "我", "unassigned": "未指派",
+        "from": "从", "to": "到", "tax_id": "税号", "word": "凭证字", "event": "业务事件", "runs": "运行记录",
+        "read": "读取", "inserted": "新增", "unchanged": "未变", "changed": "已变更", "rejected": "被拒",
+        "subject": "对象", "version": "版本", "sku": "物料", "qty": "数量", "price": "单价", "net": "金额",
+        "tax": "税额", "dims": "辅助核算", "reviewed_posted": "审核 / 记账", "draft": "草稿",
+        "reviewed": "已审核", "posted": "已记账",
+        "conflict_detail": "此项已被 {who} 抢先处理（现为{status}，版本 {version}），您的操作没有执行。"
+                           "请重新查看后再决定是否重做。",
     },
     "en": {
         "app": "yecai review", "queue": "Queue", "dashboard": "Dashboard", "autonomy": "Autonomy", "audit": "Audit log",
@@ -65,6 +72,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "prepared_by": "Prepared by", "blocked": "payment blocked", "back": "Back", "language": "中文",
         "login_failed": "Login failed", "nothing": "none", "apply_to_selected": "Apply to selected",
         "date": "Date", "times_seen": "Times seen", "detail": "Detail", "me": "me", "unassigned": "unassigned",
+        "from": "From", "to": "To", "tax_id": "Tax id", "word": "Word", "event": "Event", "runs": "Runs",
+        "read": "Read", "inserted": "Inserted", "unchanged": "Unchanged", "changed": "Changed",
+        "rejected": "Rejected", "subject": "Subject", "version": "Version", "sku": "SKU", "qty": "Qty",
+        "price": "Price", "net": "Net", "tax": "Tax", "dims": "Dimensions", "reviewed_posted": "Reviewed / posted",
+        "draft": "Draft", "reviewed": "Reviewed", "posted": "Posted",
+        "conflict_detail": "{who} changed this item first (it is now {status}, version {version}); your action "
+                           "was not applied. Look at it again and redo it if it still applies.",
     },
 }
 

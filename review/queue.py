@@ -14,12 +14,12 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Connection, func, or_, select, update
+from sqlalchemy import Connection, bindparam, func, or_, select, update
 
 from ledger.money import Money
 from ledger.storage.review_tables import AuditEvent, ExceptionComment, PaymentBlock
-from ledger.storage.tables import BankTxnRow, DocumentRow, ExceptionDocumentRow, ExceptionItemRow, MatchLinkRow
-from review.documents import ChainLink, DocumentView, chain, load_document
+from ledger.storage.tables import BankTxnRow, DocumentRow, ExceptionDocumentRow, ExceptionItemRow
+from review.documents import ChainLink, DocumentView, chain, links_touching, load_document
 from review.settings import ReviewSettings
 
 ACTIVE = ("open", "in_review", "snoozed")
@@ -121,15 +121,11 @@ def list_items(connection: Connection, company_id: str, filters: Filters, settin
     return Page(items, next_after, min(total, COUNT_CAP), total > COUNT_CAP)
 
 
-@dataclass(slots=True)
-class Candidate:
+@dataclass(frozen=True, slots=True)
+class Candidate(ChainLink):
+    """A link the item's documents take part in, with the evidence behind its score."""
+
     id: int
-    from_type: str
-    from_no: str
-    to_type: str
-    to_no: str
-    decision: str
-    score: float
     amount: Money | None
     rule: str
     rule_version: str
@@ -155,17 +151,12 @@ class ItemView:
 
 
 def candidates_for(connection: Connection, company_id: str, refs: list[tuple[str, str]]) -> list[Candidate]:
-    links = MatchLinkRow.__table__
-    if not refs:
-        return []
-    touching = or_(*[((links.c.from_type == t) & (links.c.from_no == n)) | ((links.c.to_type == t)
-                                                                            & (links.c.to_no == n))
-                     for t, n in refs])
-    rows = connection.execute(select(links).where((links.c.company_id == company_id) & touching)
-                              .order_by(links.c.score.desc(), links.c.id).limit(50)).all()
-    return [Candidate(r.id, r.from_type, r.from_no, r.to_type, r.to_no, r.decision, r.score,
-                      Money.from_minor(r.amount_minor, r.currency) if r.amount_minor is not None else None,
-                      r.rule, r.rule_version, r.decided_by, json.loads(r.evidence or "[]")) for r in rows]
+    found = {row.id: row for t, n in refs for row in links_touching(connection, company_id, t, n)}
+    rows = sorted(found.values(), key=lambda r: (-r.score, r.id))[:50]
+    return [Candidate(r.from_type, r.from_no, r.to_type, r.to_no, r.decision, r.score, id=r.id,
+                      amount=Money.from_minor(r.amount_minor, r.currency) if r.amount_minor is not None else None,
+                      rule=r.rule, rule_version=r.rule_version, decided_by=r.decided_by,
+                      evidence=json.loads(r.evidence or "[]")) for r in rows]
 
 
 def get_item(connection: Connection, company_id: str, item_id: int, settings: ReviewSettings) -> ItemView | None:
@@ -226,6 +217,7 @@ def enrich(connection: Connection, company_id: str, batch: int = 500) -> int:
                                            bank.c.amount_minor, bank.c.currency)
                                     .where((bank.c.company_id == company_id) & bank.c.txn_id.in_(txn_ids))):
             names[("bank_txn", f"{r.account_no}:{r.txn_id}")] = (r.counterparty, r.amount_minor, r.currency)
+        updates = []
         for item_id in ids:
             party, amount, currency = "", None, None
             for ref in refs.get(item_id, []):
@@ -235,6 +227,8 @@ def enrich(connection: Connection, company_id: str, batch: int = 500) -> int:
                     (known[1], known[2]) if known else (None, None))
                 if minor is not None and code and (amount is None or abs(minor) > amount):
                     amount, currency = abs(minor), code
-            connection.execute(update(ITEMS).where(ITEMS.c.id == item_id).values(
-                counterparty=party, amount_minor=amount, currency=currency))
+            updates.append({"item": item_id, "b_party": party[:256], "b_amount": amount, "b_currency": currency})
+        connection.execute(update(ITEMS).where(ITEMS.c.id == bindparam("item")).values(
+            counterparty=bindparam("b_party"), amount_minor=bindparam("b_amount"), currency=bindparam("b_currency")),
+            updates)
         done += len(ids)

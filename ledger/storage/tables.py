@@ -196,7 +196,8 @@ class ExceptionItemRow(SQLModel, table=True):
                       Index("ix_exception_item_status", "company_id", "status", "code"),
                       Index("ix_exception_item_queue", "company_id", "status", "id"),
                       Index("ix_exception_item_assignee", "company_id", "assignee", "status"),
-                      Index("ix_exception_item_counterparty", "company_id", "counterparty", "status"))
+                      Index("ix_exception_item_counterparty", "company_id", "counterparty", "status"),
+                      Index("ix_exception_item_severity", "company_id", "severity", "status", "id"))
     id: int | None = Field(default=None, primary_key=True)
     company_id: str = Field(foreign_key="company.id")
     fingerprint: str = Field(max_length=64)

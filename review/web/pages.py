@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from ledger.exceptions import ExceptionCode
-from ledger.money import Money
+from ledger.money import Money, MoneyError
 from ledger.posting.audit import verify_audit
 from ledger.posting.book import verify_chain
 from ledger.posting.tables import VoucherLineRow, VoucherRow
@@ -21,6 +21,8 @@ from review.documents import chain, search_documents
 from review.learning import earned, standings
 from review.queue import SEVERITIES, STATUSES, Filters, get_item, list_items
 from review.web.app import Ctx, Refused, Web
+
+VOUCHER_STATES = ("draft", "reviewed", "posted")
 
 
 def _int(text: str | None, name: str) -> int | None:
@@ -35,13 +37,16 @@ def filters_from(ctx: Ctx, currency: str) -> Filters:
     q = ctx.request.query_params
     amount = q.get("min_amount", "").strip()
     try:
-        min_amount = Money(amount, currency) if amount else None
-    except (ValueError, ArithmeticError):
+        min_amount = Money.parse(amount, currency).quantize() if amount else None
+    except (MoneyError, ArithmeticError):
         raise Refused(400, f"amount {amount!r}: expected a number such as 1000") from None
     code = q.get("code", "")
     if code and code not in ExceptionCode.__members__:
         raise Refused(400, f"code {code!r} is not an exception code")
-    return Filters(status=q.get("status", "active"), code=code, severity=q.get("severity", ""),
+    status = q.get("status", "active")
+    if status not in ("active", *STATUSES):
+        raise Refused(400, f"status {status!r}: expected active or one of {', '.join(STATUSES)}")
+    return Filters(status=status, code=code, severity=q.get("severity", ""),
                    counterparty=q.get("counterparty", "").strip(), assignee=q.get("assignee", "").strip(),
                    min_age_hours=_int(q.get("min_age_hours"), "age"), min_amount=min_amount,
                    after=_int(q.get("after"), "after"))
@@ -71,6 +76,21 @@ def register(web: Web) -> None:
             raise Refused(404, ctx.t("not_found"))
         return web.render(ctx, "item.html", view=view, item=view.item, query=query, found=found,
                           tolerance=books.tolerances.amount, today=datetime.now(UTC).date())
+
+    @web.route("GET", "/vouchers", "view")
+    async def voucher_list(ctx: Ctx) -> Response:
+        """Vouchers by state, newest first (drafts waiting for an approver by default), 100 a page."""
+        vouchers = VoucherRow.__table__
+        state = ctx.request.query_params.get("state", "draft")
+        if state not in VOUCHER_STATES:
+            raise Refused(400, f"state {state!r}: expected one of {', '.join(VOUCHER_STATES)}")
+        before = _int(ctx.request.query_params.get("before"), "before")
+        query = select(vouchers).where((vouchers.c.company_id == books.company_id) & (vouchers.c.state == state))
+        if before:
+            query = query.where(vouchers.c.id < before)
+        with web.engine.connect() as connection:
+            rows = connection.execute(query.order_by(vouchers.c.id.desc()).limit(100)).all()
+        return web.render(ctx, "vouchers.html", rows=rows, state=state, states=VOUCHER_STATES)
 
     @web.route("GET", "/vouchers/{voucher_id}", "view")
     async def voucher(ctx: Ctx, voucher_id: str) -> Response:

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 
 from ledger.posting.audit import verify_audit
 from ledger.posting.book import BookError
@@ -36,6 +37,11 @@ def item_of(engine, code: str):
         return connection.execute(select(ITEMS).where(ITEMS.c.code == code)).one()
 
 
+def standing(engine) -> list:
+    with engine.connect() as connection:
+        return standings(connection, COMPANY)
+
+
 def link_id(engine, from_no: str) -> int:
     links = MatchLinkRow.__table__
     with engine.connect() as connection:
@@ -60,7 +66,7 @@ def test_accepting_a_suggestion_resolves_declines_rivals_learns_and_drafts_the_v
     assert [(ln.account_code, ln.debit_minor, ln.credit_minor) for ln in lines] == [("2241", 113000, 0),
                                                                                   ("1122", 0, 113000)]
     assert (after.status, after.version, after.resolved_by) == ("resolved", item.version + 1, "reviewer1")
-    confirmed = {s.counterparty: (s.confirmations, s.declines) for s in standings(migrated.connect(), COMPANY)}
+    confirmed = {s.counterparty: (s.confirmations, s.declines) for s in standing(migrated)}
     assert confirmed == {"C-HAIER": (1, 0), "C-EVIL": (0, 1)}
     assert verify_audit(migrated, COMPANY) is None
 
@@ -74,7 +80,13 @@ def test_the_audit_event_records_actor_role_before_after_and_reason_and_tamperin
     assert (event.actor, event.role, event.action, event.subject, event.reason) == (
         "reviewer1", "reviewer", "snooze", f"exception:{item.id}", "ask sales")
     assert '"status": "open"' in event.before and '"status": "snoozed"' in event.after
-    with migrated.begin() as connection:
+    with pytest.raises(DBAPIError, match="append-only"), migrated.begin() as connection:
+        connection.execute(text("UPDATE audit_event SET reason = 'nothing to see'"))
+    with migrated.begin() as connection:     # someone with the database owner's rights gets past it
+        if migrated.dialect.name == "sqlite":
+            connection.execute(text("DROP TRIGGER audit_event_no_update"))
+        else:
+            connection.execute(text("ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only"))
         connection.execute(text("UPDATE audit_event SET reason = 'nothing to see'"))
     assert verify_audit(migrated, COMPANY).reason == "its content no longer matches its hash"
 
@@ -163,6 +175,13 @@ def test_allocating_one_payment_across_invoices(migrated, books) -> None:
     done = actions.allocate(migrated, books, item.id, item.version, REVIEWER,
                             [("INV-2", "300.00"), ("INV-3", "264.50")])
     assert len(done.voucher_ids) == 2 and "564.50" in done.message
+    links = MatchLinkRow.__table__
+    with migrated.connect() as connection:
+        applied = connection.execute(select(links.c.from_no, links.c.decision, links.c.amount_minor)
+                                     .where(links.c.to_no == "31050161373600001234:T2")
+                                     .order_by(links.c.from_no)).all()
+    assert [tuple(r) for r in applied] == [("INV-2", "accepted", 30000), ("INV-3", "accepted", 26450)]
+    assert {s.counterparty: s.declines for s in standing(migrated)} == {"C-EVIL": 0}
 
 
 def test_manual_link_snooze_assign_and_comments_show_on_the_item(migrated, books) -> None:

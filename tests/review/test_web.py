@@ -181,6 +181,16 @@ def test_a_second_reviewer_gets_a_conflict_page_with_the_current_state(site) -> 
     assert "reviewer1" in response.text and "处理中" in response.text   # who acted, and the state now
 
 
+def test_queue_filters_through_the_page(site) -> None:
+    _engine, app = site
+    http, _ = logged_in(app, "auditor1")
+    assert http.get("/queue?min_amount=1000").text.count('class="item-link"') == 1     # only 1130.00
+    assert http.get("/queue?code=SHORT_PAYMENT&severity=medium").text.count('class="item-link"') == 1
+    assert http.get("/queue?min_amount=lots").status_code == 400
+    assert http.get("/queue?code=NOPE").status_code == 400
+    assert http.get("/queue?status=gone").status_code == 400
+
+
 def test_english_is_a_query_away_and_sticks(site) -> None:
     _engine, app = site
     http, _ = logged_in(app, "auditor1")
@@ -195,3 +205,66 @@ def test_dashboard_and_autonomy_render_their_charts(site) -> None:
     page = http.get("/dashboard?lang=en").text
     assert page.count("<svg") == 4 and "UNMATCHED_BANK_TXN" in page
     assert "Auto-accept" in http.get("/autonomy").text
+
+
+def test_failures_from_one_address_lock_it_for_every_account(site) -> None:
+    _engine, app = site
+    http = client(app, client=("10.0.0.7", 4000))
+    for n in range(10):
+        http.post("/login", data={"username": f"nobody{n}", "password": "x" * 12, "csrf_token": login_token(http)})
+    response = http.post("/login", data={"username": "reviewer2", "password": PASSWORD,
+                                         "csrf_token": login_token(http)})
+    assert response.status_code == 401 and "too many failed logins" in response.text
+
+
+def test_bulk_assign_applies_to_each_and_reports_a_stale_one(site) -> None:
+    engine, app = site
+    http, csrf = logged_in(app, "reviewer1")
+    with engine.connect() as connection:
+        rows = connection.execute(select(ITEMS.c.id, ITEMS.c.version).order_by(ITEMS.c.id)).all()
+    chosen = [f"{rows[0].id}:{rows[0].version}", f"{rows[1].id}:{rows[1].version + 5}"]
+    response = http.post("/bulk", data={"action": "assign", "assignee": "me", "item": chosen, "csrf_token": csrf})
+    assert response.status_code == 200
+    assert response.text.count('class="done"') == 1 and "changed before your action" in response.text
+    with engine.connect() as connection:
+        assignees = dict(connection.execute(select(ITEMS.c.id, ITEMS.c.assignee)).all())
+    assert assignees[rows[0].id] == "reviewer1" and assignees[rows[1].id] is None
+
+
+def test_nobody_approves_what_they_prepared(site) -> None:
+    engine, app = site
+    preparer, csrf = logged_in(app, "all1")           # reviewer and approver at once
+    number = item_id(engine, "SHORT_PAYMENT")
+    page = preparer.get(f"/items/{number}").text
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    assert preparer.post(f"/items/{number}/write-off", data={"amount": "0.50", "reason": "rounding",
+                                                             "version": version, "csrf_token": csrf}).status_code == 303
+    voucher = re.search(r'href="/vouchers/(\d+)"', preparer.get(f"/items/{number}").text).group(1)
+    refused = preparer.post(f"/vouchers/{voucher}/approve", data={"csrf_token": csrf})
+    assert refused.status_code == 400 and "segregation of duties" in refused.text
+    reviewer, csrf_reviewer = logged_in(app, "reviewer1")
+    assert 'id="approve"' not in reviewer.get(f"/vouchers/{voucher}").text
+    assert reviewer.post(f"/vouchers/{voucher}/approve", data={"csrf_token": csrf_reviewer}).status_code == 403
+    approver, csrf_approver = logged_in(app, "approver1")
+    response = approver.post(f"/vouchers/{voucher}/approve", data={"csrf_token": csrf_approver})
+    assert response.status_code == 303, response.text
+    posted = approver.get(f"/vouchers/{voucher}").text
+    assert "已记账" in posted and "转-" in posted and 'id="approve"' not in posted
+    assert f'href="/vouchers/{voucher}"' in approver.get("/vouchers?state=posted").text
+    assert f'href="/vouchers/{voucher}"' not in approver.get("/vouchers").text      # drafts only
+
+
+def test_every_message_exists_in_both_languages() -> None:
+    from review.i18n import MESSAGES
+
+    assert set(MESSAGES["zh"]) == set(MESSAGES["en"])
+
+
+def test_the_item_page_searches_documents_and_bank_transactions_to_link(site) -> None:
+    engine, app = site
+    http, _ = logged_in(app, "reviewer1")
+    number = item_id(engine, "DUPLICATE_INVOICE")
+    page = http.get(f"/items/{number}", params={"q": "T1"}).text
+    assert "bank_txn 31050161373600001234:T1" in page and f'action="/items/{number}/link"' in page
+    assert "sales_invoice INV-1" in http.get(f"/items/{number}", params={"q": "INV-1"}).text
+    assert "海尔智家股份有限公司" in http.get(f"/items/{number}", params={"q": "海尔"}).text

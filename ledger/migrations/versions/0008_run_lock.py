@@ -1,7 +1,7 @@
 """run lock
 
 Revision ID: 0008
-Revises: 0007, 0009 (main has both as heads; this revision merges them)
+Revises: 0009
 Create Date: 2026-12-01 08:30:00
 """
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0008'
-down_revision: str | tuple[str, ...] | None = ('0007', '0009')
+down_revision: str | None = '0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
