@@ -18,7 +18,7 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 	touch $@
 
 run: $(VENV)/.synced
-	$(VENV)/bin/yecai nightly --config config/example/company.toml
+	$(VENV)/bin/yecai sync --config config/example/company.toml
 	$(VENV)/bin/yecai reconcile config/example/dropfolder --out out/example
 
 test: $(VENV)/.synced

@@ -150,84 +150,210 @@ def ingest(config_path: ConfigOption = DEFAULT_CONFIG, db: DbOption = None) -> N
     _ingest(config_path, db)
 
 
-@app.command()
-def sync(config_path: ConfigOption = DEFAULT_CONFIG, db: DbOption = None,
-         as_of: Annotated[str | None, typer.Option("--as-of", help="'Today' for ageing rules, YYYY-MM-DD; "
-                                                   "default: the latest document date.")] = None) -> None:
-    """The main job, once: ingest every connector, then match, post and raise exceptions.
+AsOfOption = Annotated[str | None, typer.Option("--as-of", help="'Today' for ageing rules, YYYY-MM-DD; "
+                                                "default: the latest document date.")]
+WaitOption = Annotated[float | None, typer.Option("--wait", help="Seconds to wait when another run of the company "
+                                                  "holds the run lock; default: schedule.lock_wait_seconds.")]
 
-    Links are stored with their evidence and exceptions are fingerprinted, so a re-run
-    updates instead of duplicating.
-    """
+
+def _date(value: str | None, option: str) -> str | None:
     from datetime import date
 
-    from flows.match_step import match_company
-    from ledger.posting.book import save_drafts
-    from ledger.posting.fx import load_rates
-    from ledger.posting.templates import load_templates
+    try:
+        return date.fromisoformat(value).isoformat() if value else None
+    except ValueError:
+        raise _fail(f"{option} {value!r}: expected a date YYYY-MM-DD") from None
+
+
+def _run_flow(what: str, call, config_path: Path, db: str | None):
+    """Run a flow in this process on Prefect (PREFECT_API_URL, else a temporary local API),
+    showing each stage as it starts."""
+    import os
+
+    from flows import pipeline
+    from ledger.storage.lock import RunLocked
+
+    try:
+        config = load_company(config_path)
+        load_chart(config)
+        if db:
+            os.environ["DATABASE_URL"] = database_url(db)  # read by every task; never a flow parameter
+        database_url()
+    except (ConfigError, DatabaseUrlError) as error:
+        raise _fail(str(error)) from None
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
+                  transient=True) as progress:
+        stage = progress.add_task(f"{what}: starting Prefect (a temporary local API takes some seconds)")
+        listener = lambda text: progress.update(stage, description=f"{what}: {text}")  # noqa: E731
+        pipeline.listeners.append(listener)
+        try:
+            return call(config)
+        except RunLocked as error:
+            raise _fail(str(error)) from None
+        finally:
+            pipeline.listeners.remove(listener)
+
+
+@app.command()
+def sync(config_path: ConfigOption = DEFAULT_CONFIG, db: DbOption = None, as_of: AsOfOption = None,
+         wait: WaitOption = None,
+         dask: Annotated[str | None, typer.Option("--dask", help="Spread the tasks with Dask: 'local:N' for N "
+                                                  "local worker processes, or a scheduler address "
+                                                  "tcp://host:8786.")] = None) -> None:
+    """The nightly sync, once, as a Prefect flow: ingest every connector (retried when it fails
+    with a retryable error), match, store links and exceptions, draft vouchers, publish the run
+    summary as artifacts and notify (YECAI_NOTIFY_FINANCE, YECAI_NOTIFY_IT).
+
+    Uses PREFECT_API_URL when set (watch the run in that server's UI), else a temporary
+    local Prefect API, which takes some seconds to start. A re-run updates instead of
+    duplicating; one run per company at a time.
+    """
+    from flows.nightly import dask_runner, for_company
+
+    day = _date(as_of, "--as-of")
+    summary = _run_flow("sync", lambda config: for_company(config, dask_runner(dask) if dask else None)(
+        str(config_path), day, wait), config_path, db)
+    _print_summary(summary)
+
+
+@app.command()
+def replay(start: Annotated[str, typer.Option("--from", help="First day of the window, YYYY-MM-DD.")],
+           end: Annotated[str, typer.Option("--to", help="Last day of the window, YYYY-MM-DD.")],
+           config_path: ConfigOption = DEFAULT_CONFIG, db: DbOption = None, as_of: AsOfOption = None,
+           wait: WaitOption = None) -> None:
+    """Re-ingest a date window from every connector (read from the start, cursors untouched,
+    records outside the window left alone) and match everything again, as a Prefect flow.
+    Records already stored are counted, changed ones raise SOURCE_CHANGED."""
+    from flows.nightly import for_company, replay_flow
+
+    start, end, day = _date(start, "--from"), _date(end, "--to"), _date(as_of, "--as-of")
+    if start > end:
+        raise _fail(f"--from {start} is after --to {end}")
+    summary = _run_flow("replay", lambda config: replay_flow.with_options(
+        task_runner=for_company(config).task_runner)(str(config_path), start, end, day, wait), config_path, db)
+    _print_summary(summary)
+
+
+@app.command()
+def backtest(rules: Annotated[Path, typer.Option("--rules", help="The candidate matching rules (a copy of "
+                                                 "config/matching.toml with another version).")],
+             start: Annotated[str | None, typer.Option("--from", help="First day of the data, YYYY-MM-DD.")] = None,
+             end: Annotated[str | None, typer.Option("--to", help="Last day of the data, YYYY-MM-DD.")] = None,
+             out: Annotated[Path | None, typer.Option("--out", help="Write the full report here (JSON).")] = None,
+             config_path: ConfigOption = DEFAULT_CONFIG, db: DbOption = None) -> None:
+    """Apply another matching rule version to stored past data and report which decisions would
+    change, as a Prefect flow. Reads only: nothing in the database changes."""
+    import json
+
+    from flows.nightly import backtest_flow
     from matching.rules import load_rules
 
     try:
-        day = date.fromisoformat(as_of) if as_of else None
-    except ValueError:
-        raise _fail(f"--as-of {as_of!r}: expected a date YYYY-MM-DD") from None
-    config, chart, engine = _ingest(config_path, db)
-    try:
-        templates, rules = load_templates(chart), load_rules()
+        load_rules(rules)
     except ConfigError as error:
         raise _fail(str(error)) from None
-    with err.status("matching, posting, raising exceptions …"):
-        run = match_company(engine, config.company.id, chart=chart, templates=templates, rules=rules,
-                            tolerances=config.tolerances, as_of=day,
-                            rates=load_rates(engine, config.company.id, config.company.base_currency))
-        drafted = save_drafts(engine, config.company.id, run.vouchers)
-    _print_match(run.output, len(run.vouchers), run.auto_match_rate, f"matched as of {run.as_of}")
-    console.print(f"{len(drafted)} new voucher draft(s) wait for review (yecai vouchers list --state draft)")
+    start, end = _date(start, "--from"), _date(end, "--to")
+    report = _run_flow("backtest", lambda config: backtest_flow(str(config_path), str(rules), start, end),
+                          config_path, db)
+    table = Table(title=f"backtest: rules {report['rules']['now']} → {report['rules']['candidate']} on "
+                        f"{report['documents']} documents and {report['bank_transactions']} bank transactions")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    table.add_row("links compared", str(report["links_compared"]))
+    for change, count in report["decisions_changed"].items():
+        table.add_row(f"decision {change}", str(count))
+    table.add_row("exceptions that would appear / go away",
+                  f"{sum(e['change'] == 'would appear' for e in report['exception_changes'])} / "
+                  f"{sum(e['change'] == 'would go away' for e in report['exception_changes'])}")
+    table.add_row("bank transactions newly / no longer settled",
+                  f"{len(report['newly_settled'])} / {len(report['no_longer_settled'])}")
+    rate = report["auto_match_rate"]
+    table.add_row("auto-match rate now → would be", f"{rate['now']:.1%} → {rate['would_be']:.1%}")
+    console.print(table)
+    for change in report["link_changes"][:30]:
+        console.print(f"{change['from_type']} {change['from_no']} → {change['to_type']} {change['to_no']}: "
+                      f"{change['now']} → {change['would_be']}", highlight=False)
+    if out:
+        out.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+        console.print(f"wrote {out}")
+    console.print("nothing was changed in the database")
 
 
 @app.command()
-def nightly(config_path: ConfigOption = DEFAULT_CONFIG, db: DbOption = None,
-            as_of: Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD; default: latest document date.")]
-            = None) -> None:
-    """Run the nightly sync once as a Prefect flow (tasks per connector with retries, a run
-    summary artifact, notifications). Uses PREFECT_API_URL when set, else a temporary local
-    Prefect API, which takes some seconds to start."""
-    from flows.nightly import nightly_sync
+def serve(config_path: ConfigOption = DEFAULT_CONFIG, db: DbOption = None) -> None:
+    """Serve the nightly sync as a Prefect deployment on the company's schedule (schedule.cron
+    and schedule.timezone, e.g. 0 2 * * * Asia/Shanghai), one run at a time, until Ctrl-C.
 
-    with err.status("running the nightly flow …"):
-        summary = nightly_sync(str(config_path), db, as_of)
-    table = Table(title=f"nightly sync of {summary['company']} as of {summary['as_of']}")
+    Uses the Prefect server at PREFECT_API_URL; when it is unset and nothing answers at
+    http://127.0.0.1:4200, starts `prefect server start` as a child (UI at that address).
+    """
+    import os
+
+    from flows.serve import serve as serve_deployment
+
+    try:
+        config = load_company(config_path)
+        load_chart(config)
+        if db:
+            os.environ["DATABASE_URL"] = database_url(db)
+    except (ConfigError, DatabaseUrlError) as error:
+        raise _fail(str(error)) from None
+    try:
+        serve_deployment(config, config_path, say=lambda text: err.print(text, highlight=False))
+    except RuntimeError as error:
+        raise _fail(str(error)) from None
+
+
+@app.command()
+def deploy(pool: Annotated[str, typer.Option("--pool", help="A Prefect work pool, e.g. made with `prefect "
+                                             "work-pool create yecai --type process`.")],
+           config_path: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Register the nightly sync with a Prefect work pool on the company's schedule, for when
+    one machine is not enough: start `prefect worker start --pool NAME` on each machine (with
+    DATABASE_URL pointing at PostgreSQL and the connectors' secrets in its environment).
+    Needs PREFECT_API_URL (a `prefect server start`, ideally on PostgreSQL)."""
+    import os
+
+    from flows.serve import answers, deploy_to_pool
+
+    try:
+        config = load_company(config_path)
+        load_chart(config)
+    except ConfigError as error:
+        raise _fail(str(error)) from None
+    api_url = os.environ.get("PREFECT_API_URL")
+    if not api_url or not answers(api_url):
+        raise _fail("deploying needs a running Prefect server: set PREFECT_API_URL (e.g. "
+                    "http://127.0.0.1:4200/api after `prefect server start`)")
+    deployment_id = deploy_to_pool(config, config_path, pool)
+    console.print(f"deployed {config.company.id}-nightly ({deployment_id}) to work pool {pool}: cron "
+                  f"{config.schedule.cron!r} in {config.schedule.timezone}; start workers with "
+                  f"`prefect worker start --pool {pool}`")
+
+
+def _print_summary(summary: dict) -> None:
+    table = Table(title=f"{summary['run']} of {summary['company']} as of {summary['as_of']}")
     table.add_column("what")
     table.add_column("value", justify="right")
     for source in summary["sources"]:
-        table.add_row(f"{source['source']}: read / inserted / rejected",
-                      f"{source['read']} / {source['inserted']} / {source['rejected']}")
-    for name in summary["failed_sources"]:
-        table.add_row(f"{name}: FAILED", summary["failed_sources"][name][:60])
+        table.add_row(f"{source['source']}: read / inserted / already stored / changed / rejected",
+                      f"{source['read']} / {source['inserted']} / {source['unchanged']} / {source['changed']} / "
+                      f"{source['rejected']}")
+    for name, error in summary["failed_sources"].items():
+        table.add_row(f"{name}: FAILED", error[:80])
     for kind, count in summary["stored"].items():
         table.add_row(f"{kind} in the database", str(count))
-    for decision, count in sorted(summary["links"].items()):
+    for decision, count in summary["links"].items():
         table.add_row(f"links ({decision})", str(count))
     for code, count in summary["exceptions"].items():
-        table.add_row(code, str(count))
+        new = summary["new_exceptions_by_code"].get(code, 0)
+        table.add_row(code, f"{count} ({new} new)" if new else str(count))
     table.add_row("vouchers drafted", str(summary["vouchers_drafted"]))
     table.add_row("auto-match rate", f"{summary['auto_match_rate']:.1%}")
     console.print(table)
-
-
-def _print_match(output, vouchers: int, auto_match_rate: float, title: str) -> None:
-    from collections import Counter
-
-    table = Table(title=title)
-    table.add_column("what")
-    table.add_column("count", justify="right")
-    for decision, count in sorted(Counter(link.decision.value for link in output.links).items()):
-        table.add_row(f"links ({decision})", str(count))
-    for code, count in sorted(Counter(item.code.value for item in output.exceptions).items()):
-        table.add_row(code, str(count))
-    table.add_row("vouchers", str(vouchers))
-    table.add_row("auto-match rate", f"{auto_match_rate:.1%}")
-    console.print(table)
+    if summary["vouchers_drafted"]:
+        console.print(f"{summary['vouchers_drafted']} new voucher draft(s) wait for review "
+                      f"(yecai vouchers list --state draft)")
 
 
 @app.command()

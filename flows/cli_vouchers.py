@@ -231,7 +231,7 @@ def preview(templates_path: Annotated[Path, typer.Option("--templates", "-t", he
     with err.status("matching the stored documents (nothing is written) …"):
         try:
             run = match_company(engine, company, chart=chart, templates=templates, rules=load_rules(),
-                                tolerances=config.tolerances, as_of=day, persist=False,
+                                tolerances=config.tolerances, as_of=day, store=False,
                                 rates=load_rates(engine, company, config.company.base_currency))
         except (MissingTemplate, UnbalancedVoucher) as error:
             raise _fail(f"{templates_path}: {error}") from None

@@ -75,8 +75,14 @@ class CompanySection(_Strict):
 
 
 class ScheduleSection(_Strict):
+    """When and how the nightly sync runs (``yecai serve``, ``yecai sync``)."""
+
     cron: str = Field(default="0 2 * * *", pattern=r"^\S+( \S+){4}$")
     timezone: TimeZone = "Asia/Shanghai"
+    concurrency: int = Field(default=4, ge=1, le=64)  # connectors ingested at once
+    retries: int = Field(default=3, ge=0, le=20)  # of a connector that failed with a retryable error
+    retry_delay_seconds: NonNegative = Decimal("10")  # the first retry; doubled each time, ±50 % jitter
+    lock_wait_seconds: NonNegative = Decimal("0")  # a second start waits this long for the first
 
 
 class Tolerances(_Strict):

@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ledger.faults import checkpoint
 from ledger.posting import raw
 from ledger.posting.tables import VoucherCounter, VoucherRow
 
@@ -200,7 +201,9 @@ def post(engine: Engine, company_id: str, ids: Sequence[int], by: str,
             seq += 1
             if on_numbered is not None:
                 on_numbered(voucher_id, voucher_no)
+        checkpoint("vouchers_numbered")
         _write_posted(connection, updates, by, datetime.now(UTC))
+    checkpoint("posted")
     return numbers
 
 

@@ -17,6 +17,7 @@ from ledger.storage.tables import ExceptionDocumentRow, ExceptionItemRow
 class RaisedCounts:
     new: int
     seen_again: int
+    new_items: tuple[ExceptionItem, ...] = ()  # the items raised for the first time
 
 
 def raise_exceptions(connection: Connection, company_id: str, items: Sequence[ExceptionItem],
@@ -50,4 +51,5 @@ def raise_exceptions(connection: Connection, company_id: str, items: Sequence[Ex
          "currency": ref.amount.currency if ref.amount else None}
         for exception_id, (_fingerprint, item) in zip(ids, new)
         for ref in {(r.doc_type, r.doc_no): r for r in item.documents}.values()])
-    return RaisedCounts(new=len(new), seen_again=len(unique) - len(new))
+    return RaisedCounts(new=len(new), seen_again=len(unique) - len(new),
+                        new_items=tuple(item for _fingerprint, item in new))

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from ledger.storage.bulk import insert_rows, insert_values
 from ledger.storage.tables import (
@@ -59,17 +59,25 @@ def decide_name(connection: Connection, company_id: str, name: str, counterparty
 
 # --- the resolution cache ------------------------------------------------------------------
 def master_version(connection: Connection, company_id: str, rules_version: str) -> str:
-    """Changes whenever master data (parties, aliases, accounts) or the rules change."""
-    parts = [rules_version]
-    parties = CounterpartyRow.__table__
-    ids = select(parties.c.id).where(parties.c.company_id == company_id).scalar_subquery()
-    for table, key in ((parties, parties.c.company_id == company_id),
-                       (CounterpartyAlias.__table__, CounterpartyAlias.__table__.c.counterparty_id.in_(ids)),
-                       (CounterpartyBankAccount.__table__,
-                        CounterpartyBankAccount.__table__.c.counterparty_id.in_(ids))):
-        count, top = connection.execute(select(func.count(), func.max(table.c.id)).where(key)).one()
-        parts.append(f"{table.name}:{count}:{top}")
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+    """Changes whenever master data (parties, aliases, accounts) or the rules change.
+
+    A digest of the content, not of surrogate ids: PostgreSQL sequences skip the ids of a
+    rolled-back run, and the same master data must give the same version whatever happened."""
+    parties, aliases = CounterpartyRow.__table__, CounterpartyAlias.__table__
+    accounts = CounterpartyBankAccount.__table__
+    digest = hashlib.sha256(rules_version.encode())
+    queries = (
+        select(parties.c.external_id, parties.c.role, parties.c.name, parties.c.tax_id, parties.c.country)
+        .where(parties.c.company_id == company_id),
+        select(parties.c.external_id, aliases.c.alias, aliases.c.source)
+        .join(parties, parties.c.id == aliases.c.counterparty_id).where(parties.c.company_id == company_id),
+        select(parties.c.external_id, accounts.c.account_no)
+        .join(parties, parties.c.id == accounts.c.counterparty_id).where(parties.c.company_id == company_id))
+    for query in queries:
+        for row in sorted(tuple("" if v is None else str(v) for v in row) for row in connection.execute(query)):
+            digest.update(("\x1f".join(row) + "\x1e").encode())
+        digest.update(b"\x1d")
+    return digest.hexdigest()[:32]
 
 
 @dataclass(frozen=True, slots=True)

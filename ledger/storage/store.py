@@ -26,6 +26,7 @@ from ledger.counterparties import Counterparty
 from ledger.documents import AnyDocument, BankTransaction
 from ledger.errors import BadInput
 from ledger.exceptions import ExceptionItem, source_changed, unparseable
+from ledger.faults import checkpoint
 from ledger.settings import ChartOfAccounts, CompanyConfig
 from ledger.storage.bulk import insert_rows, insert_values
 from ledger.storage.exception_store import RaisedCounts, raise_exceptions
@@ -112,6 +113,7 @@ def store(engine: Engine, company_id: str, source: str,
             raise
         _store_parties(connection, company_id, parties, result)
         _store_documents(connection, company_id, source, batch_id, documents, result)
+        checkpoint("staged")
         items: list[ExceptionItem] = [unparseable(problem, source) for problem in problems]
         items += [source_changed(kind, number, source) for kind, number in result.changed]
         result.exceptions = raise_exceptions(connection, company_id, items, batch_id)
@@ -123,6 +125,8 @@ def store(engine: Engine, company_id: str, source: str,
         position = cursor() if callable(cursor) else cursor
         if position is not None:
             _save_cursor(connection, company_id, source, position, batch_id)
+        checkpoint("cursor_advanced")
+    checkpoint("committed")
     return result
 
 

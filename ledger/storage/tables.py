@@ -315,3 +315,16 @@ class MatchCursor(SQLModel, table=True):
     company_id: str = Field(foreign_key="company.id", primary_key=True)
     name: str = Field(primary_key=True, max_length=64)   # 'bank_txn', 'invoice'
     position: int = Field(sa_type=BigInteger)
+
+
+class RunLock(SQLModel, table=True):
+    """One run at a time per company: a lease held by one process (ledger/storage/lock.py)."""
+
+    __tablename__ = "run_lock"
+    company_id: str = Field(primary_key=True, max_length=64)
+    holder: str = Field(max_length=64)  # a random token per acquisition
+    purpose: str = Field(max_length=32)
+    host: str = Field(max_length=255)
+    pid: int
+    acquired_at: datetime
+    expires_at: datetime

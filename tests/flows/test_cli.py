@@ -7,6 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from flows import pipeline
 from flows.cli import app
 from ledger.storage import migrate
 from tests.conftest import EXAMPLE_CONFIG
@@ -66,15 +67,15 @@ def test_db_upgrade_and_current(tmp_path: Path) -> None:
 
 
 def test_sync_ingests_matches_and_a_rerun_adds_nothing(tmp_path: Path) -> None:
+    """The steps of `yecai sync` (its Prefect flow is tested in tests/prefect_flows)."""
     from sqlalchemy import func, select
 
     from ledger.storage.engine import make_engine
     from ledger.storage.tables import ExceptionItemRow, MatchLinkRow
 
     db = f"sqlite:///{tmp_path / 'y.db'}"
-    first = runner.invoke(app, ["sync", "--config", str(EXAMPLE_CONFIG), "--db", db])
-    assert first.exit_code == 0, first.output
-    assert "links (auto)" in first.output and "vouchers" in first.output
+    first = pipeline.run(str(EXAMPLE_CONFIG), db)
+    assert first["links"]["auto"] > 300 and first["vouchers_drafted"] > 0
 
     def stored() -> tuple[int, int, int]:
         engine = make_engine(db)
@@ -87,16 +88,15 @@ def test_sync_ingests_matches_and_a_rerun_adds_nothing(tmp_path: Path) -> None:
 
     links, items, seen = stored()
     assert links > 300 and items > 0 and seen == 1
-    again = runner.invoke(app, ["sync", "--config", str(EXAMPLE_CONFIG), "--db", db])
-    assert again.exit_code == 0, again.output
+    again = pipeline.run(str(EXAMPLE_CONFIG), db)
+    assert again["new_exceptions_by_code"] == {} and again["exceptions"] == first["exceptions"]
     assert stored() == (links, items, 2)  # updated, not duplicated
 
 
 def test_vouchers_from_sync_are_reviewed_posted_and_verified(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'y.db'}"
     common = ["--config", str(EXAMPLE_CONFIG), "--db", db]
-    synced = runner.invoke(app, ["sync", *common])
-    assert synced.exit_code == 0 and "new voucher draft(s)" in synced.output
+    assert pipeline.run(str(EXAMPLE_CONFIG), db)["vouchers_drafted"] > 2
     assert runner.invoke(app, ["vouchers", "review", "1", "2", "--by", "li", *common]).exit_code == 0
     refused = runner.invoke(app, ["vouchers", "post", "1", "2", "--by", "yecai", *common])
     assert refused.exit_code == 2 and "segregation of duties" in refused.output
@@ -105,5 +105,4 @@ def test_vouchers_from_sync_are_reviewed_posted_and_verified(tmp_path: Path) -> 
     assert "hash chain intact" in runner.invoke(app, ["ledger", "verify", *common]).output
     reversed_ = runner.invoke(app, ["vouchers", "reverse", "1", "--by", "li", "--reason", "wrong", *common])
     assert reversed_.exit_code == 0 and "reversal drafted" in reversed_.output
-    again = runner.invoke(app, ["sync", *common])
-    assert "0 new voucher draft(s)" in again.output
+    assert pipeline.run(str(EXAMPLE_CONFIG), db)["vouchers_drafted"] == 0

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
-from typer.testing import CliRunner
 
-from flows.cli import app
+from flows import pipeline
 from flows.cli_review import books_for
 from ledger.storage.decisions import blocked_documents, rejected_pairs
 from ledger.storage.engine import make_engine
@@ -27,16 +26,19 @@ from review.learning import Standing, autonomous_parties, earned, record_decisio
 from review.settings import Autonomy
 from tests.conftest import EXAMPLE_CONFIG
 
-runner = CliRunner()
 BOOKS = books_for(EXAMPLE_CONFIG)
 TIED = "31050161373600001234:T2026102300017"   # two invoices suggested for it, the same score
+
+
+def sync(db: str) -> dict:
+    """The steps of `yecai sync` without Prefect (the flow itself is tested in tests/prefect_flows)."""
+    return pipeline.run(str(EXAMPLE_CONFIG), db)
 
 
 @pytest.fixture
 def synced(tmp_path: Path):
     db = f"sqlite:///{tmp_path / 'y.db'}"
-    result = runner.invoke(app, ["sync", "--config", str(EXAMPLE_CONFIG), "--db", db])
-    assert result.exit_code == 0, result.output
+    sync(db)
     engine = make_engine(db)
     yield engine, db
     engine.dispose()
@@ -99,7 +101,7 @@ def test_an_ignored_pair_never_returns_and_the_other_candidate_stands(synced) ->
             confirmations=40, last_decline_at=datetime.now(UTC) - timedelta(days=90)))
     with engine.connect() as connection:
         assert party in autonomous_parties(connection, BOOKS.company_id, BOOKS.settings.autonomy)
-    assert runner.invoke(app, ["sync", "--config", str(EXAMPLE_CONFIG), "--db", db]).exit_code == 0
+    sync(db)
     stored = {row.from_no: (row.decision, row.decided_by) for row in suggestions(engine)}
     assert stored == {first.from_no: ("auto", "yecai"), second.from_no: ("rejected", "reviewer1")}
 
@@ -170,7 +172,7 @@ def test_a_transaction_a_person_settled_is_left_alone_by_later_runs(synced) -> N
         chosen = connection.execute(select(links.c.id).where((links.c.to_no == contoso)
                                                              & (links.c.decision == "suggested")).limit(1)).scalar()
     actions.accept(engine, BOOKS, item.id, item.version, Actor("reviewer1", "reviewer"), chosen)
-    assert runner.invoke(app, ["sync", "--config", str(EXAMPLE_CONFIG), "--db", db]).exit_code == 0
+    sync(db)
     with engine.connect() as connection:
         decisions = sorted(connection.execute(select(links.c.decision).where(links.c.to_no == contoso)).scalars())
         reraised = connection.execute(select(items.c.times_seen).where(items.c.id == item.id)).scalar_one()
