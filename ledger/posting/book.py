@@ -81,15 +81,20 @@ def draft_vouchers(connection: Connection, company_id: str, vouchers: Iterable[V
 
 
 def review(engine: Engine, company_id: str, ids: Sequence[int], by: str) -> None:
-    table = VoucherRow.__table__
     with engine.begin() as connection:
-        for row in connection.execute(select(table).where((table.c.company_id == company_id) & table.c.id.in_(ids))):
-            if row.state != "draft":
-                raise BookError(f"voucher {row.id} is {row.state}, not a draft")
-            if row.prepared_by == by:
-                raise BookError(f"voucher {row.id}: {by} prepared it and cannot also review it (segregation of duties)")
-        connection.execute(update(table).where((table.c.company_id == company_id) & table.c.id.in_(ids))
-                           .values(state="reviewed", reviewed_by=by))
+        review_vouchers(connection, company_id, ids, by)
+
+
+def review_vouchers(connection: Connection, company_id: str, ids: Sequence[int], by: str) -> None:
+    """``review`` inside the caller's transaction (approving from the queue reviews, posts and audits at once)."""
+    table = VoucherRow.__table__
+    for row in connection.execute(select(table).where((table.c.company_id == company_id) & table.c.id.in_(ids))):
+        if row.state != "draft":
+            raise BookError(f"voucher {row.id} is {row.state}, not a draft")
+        if row.prepared_by == by:
+            raise BookError(f"voucher {row.id}: {by} prepared it and cannot also review it (segregation of duties)")
+    connection.execute(update(table).where((table.c.company_id == company_id) & table.c.id.in_(ids))
+                       .values(state="reviewed", reviewed_by=by))
 
 
 def _take(connection: Connection, company_id: str, period: str, word: str, count: int) -> int:
@@ -122,7 +127,6 @@ def post(engine: Engine, company_id: str, ids: Sequence[int], by: str,
     Set-based: one counter update per (period, word) and one for the chain, one read of all
     lines, one executemany of the posted rows, whatever the number of vouchers.
     """
-    table, lines = VoucherRow.__table__, VoucherLineRow.__table__
     ids = list(dict.fromkeys(ids))
     if not ids:
         return []
@@ -130,51 +134,63 @@ def post(engine: Engine, company_id: str, ids: Sequence[int], by: str,
         _insert_ignore(connection, VoucherCounter.__table__,
                        {"company_id": company_id, "period": CHAIN, "word": CHAIN, "last_number": 0})
     with engine.begin() as connection:
-        # the first statement writes, so SQLite takes its write lock before reading anything
-        first_seq = _take(connection, company_id, CHAIN, CHAIN, len(ids))
-        rows = []
-        for start in range(0, len(ids), 900):
-            rows += connection.execute(select(table).where(
-                (table.c.company_id == company_id) & table.c.id.in_(ids[start:start + 900]))).all()
-        rows.sort(key=lambda r: (r.voucher_date, r.id))
-        if len(rows) != len(ids):
-            raise BookError(f"vouchers {sorted(set(ids) - {r.id for r in rows})} do not exist")
-        for row in rows:
-            if row.state != "reviewed":
-                raise BookError(f"voucher {row.id} is {row.state}: only reviewed vouchers are posted")
-            if row.prepared_by == by:
-                raise BookError(f"voucher {row.id}: {by} prepared it and cannot post it (segregation of duties)")
-        for period in sorted({row.period for row in rows}):
-            _open_period(connection, company_id, period)
-        groups: dict[tuple[str, str], int] = {}
-        for row in rows:
-            groups[(row.period, row.word)] = groups.get((row.period, row.word), 0) + 1
-        next_number: dict[tuple[str, str], int] = {}
-        for (period, word), count in sorted(groups.items()):
-            _insert_ignore(connection, VoucherCounter.__table__,
-                           {"company_id": company_id, "period": period, "word": word, "last_number": 0})
-            next_number[(period, word)] = _take(connection, company_id, period, word, count)
-        by_voucher: dict[int, list] = {}
-        for start in range(0, len(ids), 900):
-            for line in connection.execute(select(lines).where(lines.c.voucher_id.in_(ids[start:start + 900]))
-                                           .order_by(lines.c.voucher_id, lines.c.line_no)):
-                by_voucher.setdefault(line.voucher_id, []).append(line)
-        previous = connection.execute(select(table.c.hash).where(
-            (table.c.company_id == company_id) & (table.c.chain_seq == first_seq - 1))).scalar_one_or_none() or ""
-        now, numbers, updates = datetime.now(UTC), [], []
-        for offset, row in enumerate(rows):
-            number = next_number[(row.period, row.word)]
-            next_number[(row.period, row.word)] = number + 1
-            values = {"state": "posted", "number": number, "voucher_no": f"{row.word}-{row.period}-{number:04d}",
-                      "posted_by": by, "posted_at": now, "chain_seq": first_seq + offset, "prev_hash": previous}
-            values["hash"] = previous = _digest(previous, SimpleNamespace(**{**row._asdict(), **values}),
-                                                by_voucher.get(row.id, []))
-            updates.append({"voucher": row.id, **values})
-            numbers.append(values["voucher_no"])
-            if on_numbered is not None:
-                on_numbered(row.id, values["voucher_no"])
-        connection.execute(update(table).where(table.c.id == bindparam("voucher")).values(
-            **{key: bindparam(key) for key in updates[0] if key != "voucher"}), updates)
+        return post_vouchers(connection, company_id, ids, by, on_numbered)
+
+
+def post_vouchers(connection: Connection, company_id: str, ids: Sequence[int], by: str,
+                  on_numbered: Callable[[int, str], None] | None = None) -> list[str]:
+    """``post`` inside the caller's transaction: a rollback of it gives the numbers back."""
+    table, lines = VoucherRow.__table__, VoucherLineRow.__table__
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return []
+    _insert_ignore(connection, VoucherCounter.__table__,
+                   {"company_id": company_id, "period": CHAIN, "word": CHAIN, "last_number": 0})
+    # the first statements write, so SQLite takes its write lock before reading anything
+    first_seq = _take(connection, company_id, CHAIN, CHAIN, len(ids))
+    rows = []
+    for start in range(0, len(ids), 900):
+        rows += connection.execute(select(table).where(
+            (table.c.company_id == company_id) & table.c.id.in_(ids[start:start + 900]))).all()
+    rows.sort(key=lambda r: (r.voucher_date, r.id))
+    if len(rows) != len(ids):
+        raise BookError(f"vouchers {sorted(set(ids) - {r.id for r in rows})} do not exist")
+    for row in rows:
+        if row.state != "reviewed":
+            raise BookError(f"voucher {row.id} is {row.state}: only reviewed vouchers are posted")
+        if row.prepared_by == by:
+            raise BookError(f"voucher {row.id}: {by} prepared it and cannot post it (segregation of duties)")
+    for period in sorted({row.period for row in rows}):
+        _open_period(connection, company_id, period)
+    groups: dict[tuple[str, str], int] = {}
+    for row in rows:
+        groups[(row.period, row.word)] = groups.get((row.period, row.word), 0) + 1
+    next_number: dict[tuple[str, str], int] = {}
+    for (period, word), count in sorted(groups.items()):
+        _insert_ignore(connection, VoucherCounter.__table__,
+                       {"company_id": company_id, "period": period, "word": word, "last_number": 0})
+        next_number[(period, word)] = _take(connection, company_id, period, word, count)
+    by_voucher: dict[int, list] = {}
+    for start in range(0, len(ids), 900):
+        for line in connection.execute(select(lines).where(lines.c.voucher_id.in_(ids[start:start + 900]))
+                                       .order_by(lines.c.voucher_id, lines.c.line_no)):
+            by_voucher.setdefault(line.voucher_id, []).append(line)
+    previous = connection.execute(select(table.c.hash).where(
+        (table.c.company_id == company_id) & (table.c.chain_seq == first_seq - 1))).scalar_one_or_none() or ""
+    now, numbers, updates = datetime.now(UTC), [], []
+    for offset, row in enumerate(rows):
+        number = next_number[(row.period, row.word)]
+        next_number[(row.period, row.word)] = number + 1
+        values = {"state": "posted", "number": number, "voucher_no": f"{row.word}-{row.period}-{number:04d}",
+                  "posted_by": by, "posted_at": now, "chain_seq": first_seq + offset, "prev_hash": previous}
+        values["hash"] = previous = _digest(previous, SimpleNamespace(**{**row._asdict(), **values}),
+                                            by_voucher.get(row.id, []))
+        updates.append({"voucher": row.id, **values})
+        numbers.append(values["voucher_no"])
+        if on_numbered is not None:
+            on_numbered(row.id, values["voucher_no"])
+    connection.execute(update(table).where(table.c.id == bindparam("voucher")).values(
+        **{key: bindparam(key) for key in updates[0] if key != "voucher"}), updates)
     return numbers
 
 

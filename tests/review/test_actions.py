@@ -160,6 +160,34 @@ def test_write_off_within_tolerance_drafts_its_voucher_and_beyond_is_refused(mig
     assert verify_audit(migrated, COMPANY) is None
 
 
+def test_a_crash_after_posting_leaves_nothing_posted_and_no_number_used(migrated, books, monkeypatch) -> None:
+    item = item_of(migrated, "SHORT_PAYMENT")
+    done = actions.write_off(migrated, books, item.id, item.version, REVIEWER, "0.50", "bank rounding")
+    [voucher_id] = done.voucher_ids
+    import review.approvals as approvals
+
+    def crash(*_args, **_kwargs):
+        raise RuntimeError("power cut after posting")
+
+    monkeypatch.setattr(approvals, "append_event", crash)
+    with pytest.raises(RuntimeError, match="power cut"):
+        approve_voucher(migrated, books, voucher_id, Actor("approver1", "approver"))
+    vouchers, events = VoucherRow.__table__, AuditEvent.__table__
+    with migrated.connect() as connection:
+        state = connection.execute(select(vouchers.c.state, vouchers.c.voucher_no, vouchers.c.reviewed_by)
+                                   .where(vouchers.c.id == voucher_id)).one()
+        approvals_logged = connection.execute(select(events.c.seq).where(events.c.action == "approve")).all()
+    assert tuple(state) == ("draft", None, None)
+    assert approvals_logged == []
+    monkeypatch.undo()
+    number = approve_voucher(migrated, books, voucher_id, Actor("approver1", "approver"))
+    assert number.endswith("-0001")   # the rolled-back posting gave its number back
+    with migrated.connect() as connection:
+        assert connection.execute(select(events.c.subject).where(events.c.action == "approve")).scalars().all() \
+            == [f"voucher:{voucher_id}"]
+    assert verify_audit(migrated, COMPANY) is None
+
+
 def test_marking_a_duplicate_blocks_its_payment(migrated, books) -> None:
     item = item_of(migrated, "DUPLICATE_INVOICE")
     actions.mark_duplicate(migrated, books, item.id, item.version, REVIEWER, "sales_invoice", "INV-3", "same goods")
