@@ -17,12 +17,12 @@ from sqlalchemy import Engine
 
 from flows.vouchers import posting_events
 from ledger.documents import BankTransaction, BusinessDocument
-from ledger.exceptions import ExceptionItem
+from ledger.exceptions import MATCH_CODES, ExceptionItem
 from ledger.posting.templates import PostingTemplates
 from ledger.posting.vouchers import Voucher, number, post
 from ledger.settings import ChartOfAccounts, Tolerances
 from ledger.storage.decisions import applied_by_people, blocked_documents, rejected_pairs, settled_by_people
-from ledger.storage.exception_store import raise_exceptions
+from ledger.storage.exception_store import raise_exceptions, settle_gone
 from ledger.storage.links import save_links
 from ledger.storage.read import load_bank_transactions, load_counterparties, load_documents
 from matching.engine import MatchOutput, run_matching
@@ -83,6 +83,8 @@ def match_company(engine: Engine, company_id: str, *, chart: ChartOfAccounts, te
     with engine.begin() as connection:
         save_links(connection, company_id, [link_row(link) for link in output.links])
         raise_exceptions(connection, company_id, [*output.exceptions, *extra_exceptions])
+        # causes gone since the last run: their open items are resolved by yecai
+        settle_gone(connection, company_id, [*output.exceptions, *extra_exceptions], MATCH_CODES)
         enrich(connection, company_id)
         record_night(connection, company_id, date.today(), bank_txns=len(transactions),
                      settled_txns=len(output.settled_txns),

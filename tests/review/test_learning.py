@@ -105,6 +105,11 @@ def test_an_ignored_pair_never_returns_and_autonomy_accepts_the_untied_rest(sync
     assert runner.invoke(app, ["sync", "--config", str(EXAMPLE_CONFIG), "--db", db]).exit_code == 0
     stored = {row.from_no: (row.decision, row.decided_by) for row in suggestions(engine)}
     assert stored == {first.from_no: ("auto", "yecai:autonomy"), second.from_no: ("rejected", "reviewer1")}
+    # the promoted suggestion waits for nobody now: its LOW_CONFIDENCE_MATCH item is closed by yecai
+    with engine.connect() as connection:
+        closed = connection.execute(select(items.c.status, items.c.resolved_by).where(
+            items.c.detail == f"{first.from_no}->{TIED}")).one()
+    assert tuple(closed) == ("resolved", "yecai")
 
 
 def test_ties_are_never_promoted(synced) -> None:
