@@ -78,7 +78,8 @@ def match_company(engine: Engine, company_id: str, *, chart: ChartOfAccounts, te
     output = run_matching(documents, unsettled, parties, as_of, rules, tolerances, rejected=rejected,
                           autonomous=autonomous, blocked=blocked, applied=applied)
     matched = time.perf_counter()
-    vouchers = number(post(event, templates, chart) for event in posting_events(documents, transactions, output))
+    events = posting_events(documents, transactions, output, blocked)   # a duplicate invoice gets no voucher
+    vouchers = number(post(event, templates, chart) for event in events)
     posted = time.perf_counter()
     with engine.begin() as connection:
         save_links(connection, company_id, [link_row(link) for link in output.links])

@@ -41,6 +41,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "subject": "对象", "version": "版本", "sku": "物料", "qty": "数量", "price": "单价", "net": "金额",
         "tax": "税额", "dims": "辅助核算", "reviewed_posted": "审核 / 记账", "draft": "草稿",
         "reviewed": "已审核", "posted": "已记账",
+        "duplicate_posted": "此单据已标记为重复，但其凭证 {voucher} 已记账，不能删除：请由会计人员红字冲销"
+                            "（yecai vouchers reverse {id} --by 您的用户名 --reason 重复发票），"
+                            "冲销凭证再经他人审核记账。",
         "conflict_detail": "此项已被 {who} 抢先处理（现为{status}，版本 {version}），您的操作没有执行。"
                            "请重新查看后再决定是否重做。",
     },
@@ -77,6 +80,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "rejected": "Rejected", "subject": "Subject", "version": "Version", "sku": "SKU", "qty": "Qty",
         "price": "Price", "net": "Net", "tax": "Tax", "dims": "Dimensions", "reviewed_posted": "Reviewed / posted",
         "draft": "Draft", "reviewed": "Reviewed", "posted": "Posted",
+        "duplicate_posted": "This document is marked as a duplicate but its voucher {voucher} is posted and cannot "
+                            "be deleted: reverse it red-letter (yecai vouchers reverse {id} --by YOU --reason "
+                            "\"duplicate invoice\"); someone else then reviews and posts the reversal.",
         "conflict_detail": "{who} changed this item first (it is now {status}, version {version}); your action "
                            "was not applied. Look at it again and redo it if it still applies.",
     },

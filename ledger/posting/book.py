@@ -80,6 +80,22 @@ def draft_vouchers(connection: Connection, company_id: str, vouchers: Iterable[V
     return ids
 
 
+def cancel_drafts(connection: Connection, company_id: str, event_keys: Sequence[str]) -> tuple[list[dict], list[dict]]:
+    """Delete the vouchers of ``event_keys`` not yet posted (draft or reviewed: no number, no
+    chain), in the caller's transaction. Returns (cancelled, posted): a posted one stays in the
+    books and needs a red-letter reversal by a person."""
+    table, lines = VoucherRow.__table__, VoucherLineRow.__table__
+    found = connection.execute(select(table.c.id, table.c.event_key, table.c.state, table.c.voucher_no).where(
+        (table.c.company_id == company_id) & table.c.event_key.in_(list(event_keys))
+        & table.c.reversal_of.is_(None)).order_by(table.c.id)).all()
+    cancelled = [row._asdict() for row in found if row.state != "posted"]
+    if cancelled:
+        ids = [row["id"] for row in cancelled]
+        connection.execute(lines.delete().where(lines.c.voucher_id.in_(ids)))
+        connection.execute(table.delete().where(table.c.id.in_(ids)))
+    return cancelled, [row._asdict() for row in found if row.state == "posted"]
+
+
 def review(engine: Engine, company_id: str, ids: Sequence[int], by: str) -> None:
     with engine.begin() as connection:
         review_vouchers(connection, company_id, ids, by)

@@ -21,7 +21,7 @@ from review.actions import ActionError, Actor, Conflict
 from review.approvals import approve_voucher
 from review.learning import standings
 from review.queue import Filters, get_item, list_items
-from tests.review.seed import COMPANY, TXN, seed
+from tests.review.seed import COMPANY, TXN, book_invoice, seed
 
 REVIEWER, OTHER = Actor("reviewer1", "reviewer"), Actor("reviewer2", "reviewer")
 ITEMS = ExceptionItemRow.__table__
@@ -194,6 +194,32 @@ def test_marking_a_duplicate_blocks_its_payment(migrated, books) -> None:
     with migrated.connect() as connection:
         assert blocked_documents(connection, COMPANY) == {("sales_invoice", "INV-3")}
     assert item_of(migrated, "DUPLICATE_INVOICE").status == "resolved"
+
+
+def test_a_duplicate_invoice_loses_its_draft_voucher_and_a_posted_one_asks_for_a_reversal(migrated, books) -> None:
+    draft = book_invoice(migrated, books, "INV-3")
+    posted = book_invoice(migrated, books, "INV-2", posted=True)
+    item = item_of(migrated, "DUPLICATE_INVOICE")
+    done = actions.mark_duplicate(migrated, books, item.id, item.version, REVIEWER, "sales_invoice", "INV-3", "twice")
+    assert "draft voucher was cancelled" in done.message
+    vouchers, lines, events = VoucherRow.__table__, VoucherLineRow.__table__, AuditEvent.__table__
+    with migrated.connect() as connection:
+        left = dict(connection.execute(select(vouchers.c.id, vouchers.c.state)).all())
+        orphan_lines = connection.execute(select(lines.c.id).where(lines.c.voucher_id == draft)).all()
+        after = connection.execute(select(events.c.after).where(events.c.action == "duplicate")).scalar_one()
+    assert left == {posted: "posted"} and orphan_lines == []
+    assert f'"cancelled_vouchers": [{draft}]' in after
+    assert verify_audit(migrated, COMPANY) is None
+
+
+def test_marking_a_posted_invoice_duplicate_leaves_it_posted_and_says_to_reverse_it(migrated, books) -> None:
+    posted = book_invoice(migrated, books, "INV-3", posted=True)
+    item = item_of(migrated, "DUPLICATE_INVOICE")
+    done = actions.mark_duplicate(migrated, books, item.id, item.version, REVIEWER, "sales_invoice", "INV-3", "twice")
+    assert "is posted already" in done.message and "red-letter" in done.message
+    vouchers = VoucherRow.__table__
+    with migrated.connect() as connection:
+        assert connection.execute(select(vouchers.c.state).where(vouchers.c.id == posted)).scalar_one() == "posted"
 
 
 def test_allocating_one_payment_across_invoices(migrated, books) -> None:

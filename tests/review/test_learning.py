@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.cli_review import books_for
+from ledger.posting.tables import VoucherRow
 from ledger.storage.decisions import blocked_documents, rejected_pairs
 from ledger.storage.engine import make_engine
 from ledger.storage.read import load_bank_transactions, load_counterparties, load_documents
@@ -134,8 +135,8 @@ def test_earned_autonomy_needs_enough_confirmations_a_high_ratio_and_no_recent_d
         assert autonomous_parties(connection, BOOKS.company_id, rules) == frozenset()
 
 
-def test_a_document_marked_duplicate_is_paid_by_nothing(synced) -> None:
-    engine, _db = synced
+def test_a_document_marked_duplicate_is_paid_by_nothing_and_has_no_voucher(synced) -> None:
+    engine, db = synced
     items = ExceptionItemRow.__table__
     with engine.connect() as connection:
         item = connection.execute(select(items).where(items.c.code == "DUPLICATE_INVOICE")).one()
@@ -148,6 +149,17 @@ def test_a_document_marked_duplicate_is_paid_by_nothing(synced) -> None:
         blocked = blocked_documents(connection, BOOKS.company_id)
     assert blocked == {("purchase_invoice", first)}
     assert not [link for link in rematch(engine, blocked=blocked).links if link.from_no == first]
+    # its draft voucher went with the mark, and the next nightly run drafts none for it
+    vouchers = VoucherRow.__table__
+    key = f"purchase_invoice:{first}"
+    with engine.connect() as connection:
+        assert connection.execute(select(vouchers.c.id).where(vouchers.c.event_key == key)).all() == []
+    assert runner.invoke(app, ["sync", "--config", str(EXAMPLE_CONFIG), "--db", db]).exit_code == 0
+    with engine.connect() as connection:
+        assert connection.execute(select(vouchers.c.id).where(vouchers.c.event_key == key)).all() == []
+        other = "26310500000000000086" if first.endswith("85") else "26310500000000000085"
+        assert connection.execute(select(vouchers.c.id).where(
+            vouchers.c.event_key == f"purchase_invoice:{other}")).all()      # the original keeps its own
 
 
 def test_a_transaction_a_person_settled_is_left_alone_by_later_runs(synced) -> None:

@@ -17,7 +17,7 @@ from ledger.storage.review_tables import ReviewSession
 from ledger.storage.tables import ExceptionItemRow
 from review.roles import ROLES
 from review.web.app import create_app
-from tests.review.seed import IMG, PASSWORD, SCRIPT, seed
+from tests.review.seed import IMG, PASSWORD, SCRIPT, book_invoice, seed
 
 TABLE = Path(__file__).with_name("route_roles.csv")
 ITEMS = ExceptionItemRow.__table__
@@ -268,3 +268,21 @@ def test_the_item_page_searches_documents_and_bank_transactions_to_link(site) ->
     assert "bank_txn 31050161373600001234:T1" in page and f'action="/items/{number}/link"' in page
     assert "sales_invoice INV-1" in http.get(f"/items/{number}", params={"q": "INV-1"}).text
     assert "海尔智家股份有限公司" in http.get(f"/items/{number}", params={"q": "海尔"}).text
+
+
+def test_the_item_page_asks_for_a_reversal_of_a_posted_duplicate(site) -> None:
+    from review import actions
+    from review.actions import Actor
+    from tests.review.seed import BOOKS
+
+    engine, app = site
+    posted = book_invoice(engine, BOOKS, "INV-3", posted=True)
+    number = item_id(engine, "DUPLICATE_INVOICE")
+    with engine.connect() as connection:
+        version = connection.execute(select(ITEMS.c.version).where(ITEMS.c.id == number)).scalar_one()
+    actions.mark_duplicate(engine, BOOKS, number, version, Actor("reviewer1", "reviewer"), "sales_invoice", "INV-3")
+    http, _ = logged_in(app, "auditor1")
+    page = http.get(f"/items/{number}").text
+    assert 'class="warning duplicate-posted"' in page and f"yecai vouchers reverse {posted}" in page
+    assert "红字冲销" in page
+    assert "reverse it red-letter" in http.get(f"/items/{number}?lang=en").text
