@@ -333,13 +333,12 @@ def mark_duplicate(engine: Engine, books: Books, item_id: int, version: int, act
             acting.extra["cancelled_vouchers"] = [row["id"] for row in cancelled]
             acting.extra["posted_vouchers"] = [row["voucher_no"] for row in posted]
         acting.resolve("resolved", f"{doc_type} {doc_no} is a duplicate; its payment is blocked", actor.username)
-    message = f"{doc_type} {doc_no} marked as a duplicate; payment blocked"
-    if cancelled:
-        message += "; its draft voucher was cancelled"
     if posted:
-        message += (f"; its voucher {', '.join(row['voucher_no'] for row in posted)} is posted already: "
-                    f"reverse it (red-letter) from the voucher page")
-    return Done(message)
+        return Done(f"{doc_type} {doc_no} marked as a duplicate; payment blocked; its voucher "
+                    f"{', '.join(row['voucher_no'] for row in posted)} is posted already: reverse it (red-letter)")
+    if cancelled:
+        return Done(f"{doc_type} {doc_no} marked as a duplicate; payment blocked; its draft voucher was cancelled")
+    return Done(f"{doc_type} {doc_no} marked as a duplicate; payment blocked")
 
 
 def ignore(engine: Engine, books: Books, item_id: int, version: int, actor: Actor, reason: str) -> Done:

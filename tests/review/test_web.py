@@ -105,7 +105,7 @@ def test_a_post_without_its_csrf_token_is_refused(site) -> None:
         version = str(connection.execute(select(ITEMS.c.version).where(ITEMS.c.id == number)).scalar_one())
     for data in ({"body": "x", "version": version}, {"body": "x", "version": version, "csrf_token": "forged"}):
         response = http.post(f"/items/{number}/comment", data=data)
-        assert response.status_code == 403 and "CSRF" in response.text
+        assert response.status_code == 403 and "表单令牌缺失或错误" in response.text
     assert http.post(f"/items/{number}/comment",
                      data={"body": "x", "version": version, "csrf_token": csrf}).status_code == 303
     assert client(app).post("/login", data={"username": "reviewer1", "password": PASSWORD}).status_code == 403
@@ -159,7 +159,7 @@ def test_ten_failures_lock_the_account_even_for_the_right_password(site) -> None
         assert response.status_code == 401
     response = http.post("/login", data={"username": "reviewer1", "password": PASSWORD,
                                          "csrf_token": login_token(http)})
-    assert response.status_code == 401 and "too many failed logins" in response.text
+    assert response.status_code == 401 and "登录失败次数过多" in response.text
     # another account from another address is not affected
     other = client(app, client=("10.0.0.9", 5000))
     assert other.post("/login", data={"username": "reviewer2", "password": PASSWORD,
@@ -214,7 +214,7 @@ def test_failures_from_one_address_lock_it_for_every_account(site) -> None:
         http.post("/login", data={"username": f"nobody{n}", "password": "x" * 12, "csrf_token": login_token(http)})
     response = http.post("/login", data={"username": "reviewer2", "password": PASSWORD,
                                          "csrf_token": login_token(http)})
-    assert response.status_code == 401 and "too many failed logins" in response.text
+    assert response.status_code == 401 and "登录失败次数过多" in response.text
 
 
 def test_bulk_assign_applies_to_each_and_reports_a_stale_one(site) -> None:
@@ -225,7 +225,7 @@ def test_bulk_assign_applies_to_each_and_reports_a_stale_one(site) -> None:
     chosen = [f"{rows[0].id}:{rows[0].version}", f"{rows[1].id}:{rows[1].version + 5}"]
     response = http.post("/bulk", data={"action": "assign", "assignee": "me", "item": chosen, "csrf_token": csrf})
     assert response.status_code == 200
-    assert response.text.count('class="done"') == 1 and "changed before your action" in response.text
+    assert response.text.count('class="done"') == 1 and "抢先处理" in response.text
     with engine.connect() as connection:
         assignees = dict(connection.execute(select(ITEMS.c.id, ITEMS.c.assignee)).all())
     assert assignees[rows[0].id] == "reviewer1" and assignees[rows[1].id] is None
@@ -241,7 +241,7 @@ def test_nobody_approves_what_they_prepared(site) -> None:
                                                              "version": version, "csrf_token": csrf}).status_code == 303
     voucher = re.search(r'href="/vouchers/(\d+)"', preparer.get(f"/items/{number}").text).group(1)
     refused = preparer.post(f"/vouchers/{voucher}/approve", data={"csrf_token": csrf})
-    assert refused.status_code == 400 and "segregation of duties" in refused.text
+    assert refused.status_code == 400 and "不相容职务分离" in refused.text
     reviewer, csrf_reviewer = logged_in(app, "reviewer1")
     assert 'id="approve"' not in reviewer.get(f"/vouchers/{voucher}").text
     assert reviewer.post(f"/vouchers/{voucher}/approve", data={"csrf_token": csrf_reviewer}).status_code == 403
