@@ -7,7 +7,7 @@ VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint format sample bench clean
+.PHONY: run test lint format sample bench bench-scale clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -39,3 +39,6 @@ clean:
 bench: $(VENV)/.synced
 	$(VENV)/bin/python -m benchmarks.bench_matching --chains 2000
 	$(VENV)/bin/python -m benchmarks.bench_ingest --rows 1000000
+
+bench-scale: $(VENV)/.synced   # 1,000,000 transactions against ~1,250,000 open items, then a 50,000 delta
+	$(VENV)/bin/python -m benchmarks.bench_scale

@@ -15,6 +15,7 @@ import argparse
 import csv
 import json
 import random
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -84,12 +85,21 @@ class Truth:
     settled: dict[str, set[str]] = field(default_factory=dict)           # bank txn → invoices it fully settles
 
 
+class _Discard(list):
+    """Rows of a file the caller does not want (the scale benchmark keeps only invoices and bank lines)."""
+
+    def append(self, row) -> None:
+        pass
+
+
+FILES = ("sales_orders", "deliveries", "sales_invoices", "purchase_orders", "goods_receipts", "purchase_invoices",
+         "bank")
+
+
 class Synth:
-    def __init__(self, chains: int, profile: Profile, seed: int) -> None:
+    def __init__(self, chains: int, profile: Profile, seed: int, files: tuple[str, ...] = FILES) -> None:
         self.n, self.p, self.rng = chains, profile, random.Random(seed)
-        self.rows: dict[str, list[list[str]]] = {k: [] for k in (
-            "sales_orders", "deliveries", "sales_invoices", "purchase_orders", "goods_receipts", "purchase_invoices",
-            "bank")}
+        self.rows: dict[str, list[list[str]]] = {k: [] if k in files else _Discard() for k in FILES}
         self.truth = Truth()
         self.seq = 0
         parties = max(12, chains // 25)
@@ -171,14 +181,17 @@ class Synth:
         invoice_name = self.name(party)
         order_ref, ship_ref = self.ref(order_no), self.ref(ship_no)
         due = invoice_day + timedelta(days=30)
+        invoice_rows = []
         for n, (sku, qty, price) in enumerate(lines, 1):
             unit = (price * Decimal("1.05")).quantize(CENT) if over_price else price
             net = (qty * unit).quantize(CENT, ROUND_HALF_UP)
             tax = (net * Decimal("0.13")).quantize(CENT, ROUND_HALF_UP)
             gross += net + tax
-            self.rows[files[2]].append([invoice_no, invoice_day.isoformat(), due.isoformat(), invoice_name,
-                                        party.tax_id, order_ref, ship_ref, "CNY", str(n), sku, str(qty), f"{unit:.2f}",
-                                        "0.13", f"{net:.2f}", f"{tax:.2f}"])
+            invoice_rows.append([invoice_no, invoice_day.isoformat(), due.isoformat(), invoice_name, party.tax_id,
+                                 order_ref, ship_ref, "CNY", str(n), sku, str(qty), f"{unit:.2f}", "0.13",
+                                 f"{net:.2f}", f"{tax:.2f}"])
+        for row in invoice_rows:
+            self.rows[files[2]].append(row)
         self.truth.links.add((kinds[1], ship_no, kinds[2], invoice_no))
         if short_qty:
             self.truth.exceptions.add(("QUANTITY_MISMATCH", kinds[2], invoice_no))
@@ -186,7 +199,7 @@ class Synth:
             self.truth.exceptions.add(("PRICE_MISMATCH", kinds[2], invoice_no))
         if not sales and self.rng.random() < self.p.duplicate_invoice:
             twin = self.number()
-            for row in [r for r in self.rows[files[2]] if r[0] == invoice_no]:
+            for row in invoice_rows:
                 self.rows[files[2]].append([twin, *row[1:5], "", "", *row[7:]])
             self.truth.exceptions.add(("DUPLICATE_INVOICE", kinds[2], invoice_no))
             self.truth.exceptions.add(("DUPLICATE_INVOICE", kinds[2], twin))
@@ -202,19 +215,28 @@ class Synth:
         word = "货款" if sales else "付货款"
         queue = list(invoices)
         self.rng.shuffle(queue)
+        # each party's invoices in queue order, so a batch finds its siblings without a scan
+        pending: dict[str, deque] = {}
+        for invoice in queue:
+            pending.setdefault(invoice[0].pid, deque()).append(invoice)
+        taken: set[str] = set()
         while queue:
             party, number, gross, day, due = queue.pop()
+            if number in taken:
+                continue
+            pending[party.pid].pop()
             pay_day = day + timedelta(days=self.rng.randint(3, 40))
             if self.rng.random() < self.p.unpaid or pay_day > self.as_of:
                 if due < self.as_of:
                     self.truth.exceptions.add(("INVOICE_OVERDUE", kind, number))
                 continue
-            same = [i for i in queue if i[0] is party]
+            same = pending[party.pid]
             roll = self.rng.random()
             if roll < self.p.batch and same:
-                batch = [(party, number, gross, day, due), *same[: self.rng.randint(1, 2)]]
+                batch = [(party, number, gross, day, due), *list(same)[: self.rng.randint(1, 2)]]
                 for item in batch[1:]:
-                    queue.remove(item)
+                    same.popleft()
+                    taken.add(item[1])
                 total = sum(i[2] for i in batch)
                 pay_day = max(i[3] for i in batch) + timedelta(days=self.rng.randint(3, 30))
                 txn = self.txn(pay_day, sign * total, party, self.remittance([i[1] for i in batch], word))
@@ -273,11 +295,16 @@ class Synth:
             if self.rows["bank"][-1][6]:
                 self.truth.exceptions.add(("UNKNOWN_COUNTERPARTY", "bank_txn", txn))
 
-    def run(self, out: Path) -> Truth:
+    def build(self) -> Truth:
+        """Every row and the truth, in memory (``run`` writes them out)."""
         for sales in (True, False):
             invoices = [c for k in range(self.n // 2) if (c := self.chain(k + (0 if sales else self.n), sales))]
             self.pay(invoices, sales)
         self.unrelated()
+        return self.truth
+
+    def run(self, out: Path) -> Truth:
+        self.build()
         out.mkdir(parents=True, exist_ok=True)
         (out / "bank").mkdir(exist_ok=True)
         headers = {

@@ -13,7 +13,7 @@ from rich.table import Table
 from connectors.errors import FatalError, RetryableError
 from flows.cli_connectors import app as connectors_app
 from flows.cli_review import ui, users_app
-from flows.cli_vouchers import ledger_app, vouchers_app
+from flows.cli_vouchers import fx_app, ledger_app, vouchers_app
 from ledger.settings import ConfigError, load_chart, load_company, load_environment
 from ledger.storage.engine import DatabaseUrlError, database_url, make_engine
 
@@ -29,6 +29,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 app.add_typer(connectors_app, name="connectors")
 app.add_typer(vouchers_app, name="vouchers")
+app.add_typer(fx_app, name="fx")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(users_app, name="users")
 app.command("ui")(ui)
@@ -162,6 +163,7 @@ def sync(config_path: ConfigOption = DEFAULT_CONFIG, db: DbOption = None,
 
     from flows.match_step import match_company
     from ledger.posting.book import save_drafts
+    from ledger.posting.fx import load_rates
     from ledger.posting.templates import load_templates
     from matching.rules import load_rules
 
@@ -176,7 +178,8 @@ def sync(config_path: ConfigOption = DEFAULT_CONFIG, db: DbOption = None,
         raise _fail(str(error)) from None
     with err.status("matching, posting, raising exceptions …"):
         run = match_company(engine, config.company.id, chart=chart, templates=templates, rules=rules,
-                            tolerances=config.tolerances, as_of=day)
+                            tolerances=config.tolerances, as_of=day,
+                            rates=load_rates(engine, config.company.id, config.company.base_currency))
         drafted = save_drafts(engine, config.company.id, run.vouchers)
     _print_match(run.output, len(run.vouchers), run.auto_match_rate, f"matched as of {run.as_of}")
     console.print(f"{len(drafted)} new voucher draft(s) wait for review (yecai vouchers list --state draft)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from itertools import islice
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from connectors.contract import Record, Skipped
+from connectors.contract import Batch, Record, Skipped, expand
 from connectors.errors import FatalError, RetryableError
 from connectors.registry import BUILTIN, available
 from connectors.scaffold import ScaffoldError, scaffold
@@ -66,15 +67,11 @@ def check(name: Annotated[str, typer.Argument(help="A connector instance named i
             raise ConfigError(f"{config_path}: no connector instance {name!r} (found: "
                               f"{', '.join(config.connectors) or 'none'})")
         connector = build_connector(config, name)
-        items = list(connector.fetch(None))
+        kinds, records, problems = _dry_run(connector, show)
     except (ConfigError, FatalError, RetryableError) as error:
         raise _fail(str(error)) from None
-    records = [i for i in items if isinstance(i, Record)]
-    problems = [i.problem for i in items if isinstance(i, Skipped)]
-    kinds = Counter("counterparty" if isinstance(r.document, Counterparty) else r.document.kind.value
-                    for r in records)
     console.print(f"{name} ({config.connectors[name].type}): configuration valid; dry run read "
-                  f"{len(records)} records, {len(problems)} problems; nothing was written")
+                  f"{kinds.total()} records, {len(problems)} problems; nothing was written")
     table = Table(title="records by kind")
     table.add_column("kind")
     table.add_column("records", justify="right")
@@ -87,6 +84,27 @@ def check(name: Annotated[str, typer.Argument(help="A connector instance named i
         console.print(f"  {record.source_id}  ({record.file})  {summary}", highlight=False)
     for problem in problems[:show]:
         console.print(f"  [red]problem[/] {problem}", highlight=False)
+
+
+def _dry_run(connector, show: int) -> tuple[Counter, list[Record], list]:
+    """Counts by kind, the first ``show`` records and every problem of a fetch, holding no more:
+    a statement of a million rows is counted batch by batch, not expanded."""
+    kinds: Counter = Counter()
+    records: list[Record] = []
+    problems = []
+    for item in connector.fetch_bulk(None):
+        if isinstance(item, Skipped):
+            problems.append(item.problem)
+            continue
+        if isinstance(item, Batch):
+            kinds["bank_txn"] += len(item.rows)
+            if len(records) < show:
+                records += islice(expand([item]), show - len(records))
+            continue
+        kinds["counterparty" if isinstance(item.document, Counterparty) else item.document.kind.value] += 1
+        if len(records) < show:
+            records.append(item)
+    return kinds, records, problems
 
 
 @app.command("new")

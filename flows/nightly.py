@@ -27,6 +27,7 @@ from connectors.errors import RetryableError
 from flows.ingest import run_source
 from flows.match_step import match_company
 from ledger.posting.book import save_drafts
+from ledger.posting.fx import load_rates
 from ledger.posting.templates import load_templates
 from ledger.settings import load_chart, load_company
 from ledger.storage import migrate
@@ -58,7 +59,8 @@ def match_and_post(config_path: str, db: str | None, as_of: str | None) -> dict:
     engine = make_engine(db)
     run = match_company(engine, config.company.id, chart=chart, templates=load_templates(chart),
                         rules=load_rules(), tolerances=config.tolerances,
-                        as_of=date.fromisoformat(as_of) if as_of else None)
+                        as_of=date.fromisoformat(as_of) if as_of else None,
+                        rates=load_rates(engine, config.company.id, config.company.base_currency))
     drafted = save_drafts(engine, config.company.id, run.vouchers)
     decisions = Counter(link.decision.value for link in run.output.links)
     return {"as_of": run.as_of.isoformat(), "links": dict(decisions), "auto_match_rate": run.auto_match_rate,

@@ -4,6 +4,8 @@ Sales and purchase invoices, goods receipts (accrued at the order price), bank t
 settling invoices (with fees and unapplied remainders), and bank transactions nothing
 settles (to suspense, pending review). A goods receipt whose order is unknown gets no voucher
 rather than a guessed amount; an invoice a person marked as a duplicate gets none either.
+With exchange rates, a foreign-currency invoice settled at another rate than it was booked at
+also gets an FX difference event in the base currency.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from decimal import Decimal
 
 from ledger.documents import BankTransaction, BusinessDocument, GoodsReceipt, Invoice, Order, PurchaseInvoice
 from ledger.money import Money
-from ledger.posting.vouchers import PostingEvent
+from ledger.posting.fx import MissingRate, RateTable, to_base
+from ledger.posting.vouchers import PostingEvent, bank_event_key, fx_event_key
 from matching.chains import order_price
 from matching.engine import MatchOutput
 from matching.model import Decision
@@ -32,8 +35,16 @@ def _accrual(receipt: GoodsReceipt, order: Order | None) -> Money | None:
     return Money(total, order.currency).quantize()
 
 
+def invoice_amounts(invoice: Invoice) -> dict[str, Money]:
+    """VAT is rounded per invoice line (as the invoice states it), never recomputed on the total:
+    the voucher's tax is the sum of the lines' tax, and gross is net plus that tax."""
+    net, tax = invoice.net_total, invoice.tax_total
+    return {"gross": net + tax, "net": net, "tax": tax}
+
+
 def posting_events(documents: Sequence[BusinessDocument], transactions: Sequence[BankTransaction],
-                   output: MatchOutput, blocked: Collection[tuple[str, str]] = frozenset()) -> list[PostingEvent]:
+                   output: MatchOutput, rates: RateTable | None = None,
+                   blocked: Collection[tuple[str, str]] = frozenset()) -> list[PostingEvent]:
     """``blocked``: (doc_type, doc_no) a person marked as duplicates; such an invoice gets no voucher."""
     orders = {(d.kind.value, d.number): d for d in documents if isinstance(d, Order)}
     receipts = {d.number: d for d in documents if isinstance(d, GoodsReceipt)}
@@ -65,7 +76,7 @@ def posting_events(documents: Sequence[BusinessDocument], transactions: Sequence
                                        dimensions=dimensions(order, "supplier", receipt.counterparty)))
     for invoice in (d for d in documents if isinstance(d, Invoice) and (d.kind.value, d.number) not in blocked):
         order = order_of(invoice)
-        amounts = {"gross": invoice.gross_total, "net": invoice.net_total, "tax": invoice.tax_total}
+        amounts = invoice_amounts(invoice)
         role = "customer"
         if isinstance(invoice, PurchaseInvoice):
             role = "supplier"
@@ -81,6 +92,37 @@ def posting_events(documents: Sequence[BusinessDocument], transactions: Sequence
             settled[link.to_no] = link.amount if settled[link.to_no] is None else settled[link.to_no] + link.amount
     for txn in transactions:
         events.append(_cash_event(txn, settled.get(txn.number)))
+    if rates is not None:
+        events += _fx_differences(documents, transactions, output, rates)
+    return events
+
+
+def _fx_differences(documents: Sequence[BusinessDocument], transactions: Sequence[BankTransaction],
+                    output: MatchOutput, rates: RateTable) -> list[PostingEvent]:
+    """Settled amount × (rate on the payment date − rate on the invoice date), per settlement link.
+    Where either rate is missing there is no event: the vouchers themselves wait for the rate."""
+    invoices = {(d.kind.value, d.number): d for d in documents if isinstance(d, Invoice)}
+    dates = {t.number: t.booking_date for t in transactions}
+    events = []
+    for link in output.links:
+        invoice = invoices.get((link.from_type, link.from_no))
+        if (link.decision is not Decision.AUTO or link.to_type != "bank_txn" or link.amount is None
+                or invoice is None or link.to_no not in dates or link.amount.currency == rates.base_currency):
+            continue
+        try:
+            booked = to_base(link.amount, rates.conversion(invoice.currency, invoice.date))
+            settled = to_base(link.amount, rates.conversion(invoice.currency, dates[link.to_no]))
+        except MissingRate:
+            continue
+        if settled == booked:
+            continue
+        payable = isinstance(invoice, PurchaseInvoice)
+        role = "supplier" if payable else "customer"
+        events.append(PostingEvent(
+            kind="fx_difference_payable" if payable else "fx_difference_receivable",
+            key=fx_event_key(link.to_no, invoice.number), date=dates[link.to_no], doc_type=invoice.kind.value,
+            doc_no=invoice.number, currency=rates.base_currency, counterparty=invoice.counterparty,
+            amounts={"difference": settled - booked}, dimensions={role: invoice.counterparty}))
     return events
 
 
@@ -88,11 +130,15 @@ def _cash_event(txn: BankTransaction, settled: Money | None) -> PostingEvent:
     amount = abs(txn.amount)
     zero = Money.zero(amount.currency)
     incoming = txn.amount.amount > 0
-    common = {"key": f"bank_txn:{txn.number}", "date": txn.booking_date, "doc_type": "bank_txn", "doc_no": txn.number,
+    common = {"key": bank_event_key(txn.number), "date": txn.booking_date, "doc_type": "bank_txn", "doc_no": txn.number,
               "currency": amount.currency, "counterparty": txn.counterparty}
     if settled is None:
         kind, name = ("unmatched_receipt", "received") if incoming else ("unmatched_payment", "paid")
         return PostingEvent(kind=kind, amounts={name: amount}, **common)
+    if settled.currency != amount.currency:
+        # an invoice in another currency, settled at the bank's rate: the cash is applied in full here;
+        # the exchange difference on the invoice's side is the posting rules' to book
+        settled = amount
     # what settles beyond the cash is a fee (or write-off within tolerance); cash beyond it is unapplied
     gap = settled - amount
     fee = gap if gap.amount > 0 else zero

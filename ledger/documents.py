@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import ClassVar
 
@@ -278,7 +278,11 @@ class BankTransaction:
         amount = self.amount
         if type(amount) is not Money:
             raise FieldError("amount", amount, "Money")
-        if amount.amount.quantize(amount.exponent) != amount.amount:
+        try:
+            exact = amount.amount.quantize(amount.exponent) == amount.amount
+        except InvalidOperation:  # more digits than Decimal's precision: no real amount
+            raise FieldError("amount", str(amount.amount), "at most 28 digits") from None
+        if not exact:
             raise FieldError("amount", str(amount.amount),
                              f"at most {minor_units(amount.currency)} decimals for {amount.currency}")
         if not amount.amount:
@@ -287,6 +291,30 @@ class BankTransaction:
                 and type(self.remittance) is str):
             for name in ("counterparty", "counterparty_account", "remittance"):
                 _text(name, getattr(self, name), required=False)
+
+    @classmethod
+    def from_checked(cls, account_no: str, txn_id: str, booking_date: date, value_date: date,
+                     amount: Money, counterparty: str, counterparty_account: str,
+                     remittance: str) -> BankTransaction:
+        """The transaction of fields its caller has already checked, without checking again.
+
+        For statement parsers, which read millions of lines and know most of these facts
+        once per statement or from their own grammar; the caller guarantees what
+        ``__post_init__`` checks: ``account_no`` and ``txn_id`` non-empty ``str``s, no ':' in
+        the account, ``date``s (not datetimes), a non-zero ``Money`` with at most its
+        currency's decimals, ``str`` texts. Anything it cannot vouch for goes through the
+        constructor, which raises the ``FieldError``.
+        """
+        txn = _new(cls)
+        _SET_ACCOUNT(txn, account_no)
+        _SET_ID(txn, txn_id)
+        _SET_BOOKING(txn, booking_date)
+        _SET_VALUE(txn, value_date)
+        _SET_AMOUNT(txn, amount)
+        _SET_COUNTERPARTY(txn, counterparty)
+        _SET_COUNTERPARTY_ACCOUNT(txn, counterparty_account)
+        _SET_REMITTANCE(txn, remittance)
+        return txn
 
     @property
     def number(self) -> str:
@@ -301,6 +329,14 @@ class BankTransaction:
     def key(self) -> tuple[DocumentKind, str]:
         return (self.kind, self.number)
 
+
+# The slots' own setters: a frozen dataclass refuses ``setattr``, these write the slot directly.
+_new = object.__new__
+(_SET_ACCOUNT, _SET_ID, _SET_BOOKING, _SET_VALUE, _SET_AMOUNT, _SET_COUNTERPARTY,
+ _SET_COUNTERPARTY_ACCOUNT, _SET_REMITTANCE) = (
+    BankTransaction.__dict__[name].__set__ for name in (
+        "account_no", "txn_id", "booking_date", "value_date", "amount", "counterparty",
+        "counterparty_account", "remittance"))
 
 BusinessDocument = SalesOrder | PurchaseOrder | Delivery | GoodsReceipt | SalesInvoice | PurchaseInvoice
 AnyDocument = BusinessDocument | BankTransaction

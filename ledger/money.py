@@ -102,6 +102,15 @@ class Money:
         return cls(to_decimal(value), currency)
 
     @classmethod
+    def from_checked(cls, amount: Decimal, currency: str) -> Money:
+        """Money of a finite ``Decimal`` and a currency in ``CURRENCY_MINOR_UNITS``, both of
+        which the caller has checked (a statement parser, per line), so not checked again."""
+        money = _new(cls)
+        _SET_AMOUNT(money, amount)
+        _SET_CURRENCY(money, currency)
+        return money
+
+    @classmethod
     def zero(cls, currency: str) -> Money:
         return cls(Decimal(0), currency)
 
@@ -201,6 +210,11 @@ class Money:
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"
+
+
+# The slots' own setters: a frozen dataclass refuses ``setattr``, these write the slot directly.
+_new = object.__new__
+_SET_AMOUNT, _SET_CURRENCY = Money.__dict__["amount"].__set__, Money.__dict__["currency"].__set__
 
 
 def total(amounts: Iterable[Money], currency: str) -> Money:

@@ -42,7 +42,9 @@ class ChainResult:
 
 class ChainBuilder:
     def __init__(self, orders: Sequence[Order], shipments: Sequence[Shipment], invoices: Sequence[Invoice],
-                 party: Party, rules: MatchingRules) -> None:
+                 party: Party, rules: MatchingRules, rejected: frozenset[tuple[str, str, str, str]] = frozenset()
+                 ) -> None:
+        self.rejected = rejected   # (from_type, from_no, to_type, to_no) a reviewer rejected: never linked again
         self.orders = {o.number: o for o in orders}
         self.shipments = {s.number: s for s in shipments}
         self.invoices = list(invoices)
@@ -72,7 +74,12 @@ class ChainBuilder:
             return Comparison(name="counterparty", level="unknown", score=0.9)
         return Comparison(name="counterparty", level="different", score=0.5)
 
-    def _link(self, source, target, evidence: Evidence, tie: bool = False) -> Link:
+    def _allowed(self, source, target) -> bool:
+        return (source.kind.value, source.number, target.kind.value, target.number) not in self.rejected
+
+    def _link(self, source, target, evidence: Evidence, tie: bool = False) -> Link | None:
+        if not self._allowed(source, target):
+            return None
         auto = evidence.score >= self.rules.auto_accept and not tie
         link = Link(from_type=source.kind.value, from_no=source.number, to_type=target.kind.value,
                     to_no=target.number, decision=Decision.AUTO if auto else Decision.SUGGESTED,
@@ -88,7 +95,7 @@ class ChainBuilder:
         for shipment in sorted(self.shipments.values(), key=lambda s: (s.date, s.number)):
             shipped = quantities(shipment)
             order = self.orders.get(shipment.order_ref)
-            if order is not None:
+            if order is not None and self._allowed(order, shipment):
                 fits = all(self.remaining[order.number][sku] >= qty for sku, qty in shipped.items())
                 evidence = self._evidence("order_reference", Comparison(name="reference", level="exact", score=1.0),
                                           self._party_comparison(order, shipment),
@@ -98,7 +105,7 @@ class ChainBuilder:
                 continue
             owner = self._party_of(shipment)
             mine = self.orders_by_party[owner] if owner is not None else ()
-            candidates = [o for o in mine if o.date <= shipment.date
+            candidates = [o for o in mine if o.date <= shipment.date and self._allowed(o, shipment)
                           and all(self.remaining[o.number][sku] >= qty for sku, qty in shipped.items())]
             exact = [o for o in candidates if self.remaining[o.number] == shipped] or candidates
             tie = len(exact) > 1
@@ -110,8 +117,8 @@ class ChainBuilder:
                                                      score=0.6 if tie else 1.0))
                 self._take(order, shipment, shipped, self._link(order, shipment, evidence, tie=tie))
 
-    def _take(self, order: Order, shipment: Shipment, shipped: Counter, link: Link) -> None:
-        if link.decision is Decision.AUTO:
+    def _take(self, order: Order, shipment: Shipment, shipped: Counter, link: Link | None) -> None:
+        if link is not None and link.decision is Decision.AUTO:
             self.result.order_of[shipment.number] = order.number
             self.shipments_of_order[order.number].append(shipment)
             for sku, qty in shipped.items():
@@ -123,7 +130,7 @@ class ChainBuilder:
             billed = quantities(invoice)
             shipment = self.shipments.get(invoice.shipment_ref)
             reference = Comparison(name="reference", level="exact", score=1.0)
-            if shipment is not None:
+            if shipment is not None and self._allowed(shipment, invoice):
                 fits = quantities(shipment) == billed
                 evidence = self._evidence("shipment_reference", reference, self._party_comparison(shipment, invoice),
                                           Comparison(name="sku_quantity", level="equal" if fits else "differs",
@@ -138,7 +145,7 @@ class ChainBuilder:
             owner = self._party_of(invoice)
             source = (self.shipments_of_order[order.number] if order is not None
                       else self.shipments_by_party[owner] if owner is not None else ())
-            pool = [s for s in source if s.number not in self.result.invoiced]
+            pool = [s for s in source if s.number not in self.result.invoiced and self._allowed(s, invoice)]
             fitting = self._fitting_shipments(pool, billed)
             if not fitting and order is not None and not pool:
                 # The order's shipment was not linked to it (no reference, name unresolved): the invoice
@@ -194,11 +201,12 @@ class ChainBuilder:
 
     def _order_invoice(self, order: Order, invoice: Invoice, reference: Comparison) -> None:
         evidence = self._evidence("order_reference", reference, self._party_comparison(order, invoice))
-        if self._link(order, invoice, evidence).decision is Decision.AUTO:
+        link = self._link(order, invoice, evidence)
+        if link is not None and link.decision is Decision.AUTO:
             self.result.order_of_invoice[invoice.number] = order.number
 
-    def _invoiced(self, shipment: Shipment, invoice: Invoice, link: Link) -> None:
-        if link.decision is Decision.AUTO:
+    def _invoiced(self, shipment: Shipment, invoice: Invoice, link: Link | None) -> None:
+        if link is not None and link.decision is Decision.AUTO:
             self.result.invoiced.setdefault(shipment.number, []).append(invoice.number)
             self.result.shipments_of_invoice.setdefault(invoice.number, []).append(shipment.number)
 

@@ -20,14 +20,22 @@ from ledger.documents import (
     SalesInvoice,
     SalesOrder,
 )
-from ledger.exceptions import DocumentRef, ExceptionCode, ExceptionItem
+from ledger.exceptions import ExceptionCode, ExceptionItem
 from ledger.money import Money
 from ledger.settings import Tolerances
 from matching.cash import CashMatcher, OpenItem
 from matching.chains import ChainBuilder, ChainResult
-from matching.findings import duplicate_invoices, not_invoiced, overdue, three_way
+from matching.findings import (
+    duplicate_invoices,
+    low_confidence,
+    not_invoiced,
+    overdue,
+    three_way,
+    unknown_counterparty,
+    unmatched_bank_txn,
+)
 from matching.model import Comparison, Decision, Link
-from matching.parties import PartyIndex
+from matching.resolution import CachedResolver
 from matching.rules import MatchingRules
 
 
@@ -48,16 +56,18 @@ def _of(documents: Sequence[BusinessDocument], cls: type) -> list:
 def run_matching(documents: Sequence[BusinessDocument], transactions: Sequence[BankTransaction],
                  counterparties: Sequence[Counterparty], as_of: date, rules: MatchingRules,
                  tolerances: Tolerances, *, rejected: Set[tuple[str, str, str, str]] = frozenset(),
-                 autonomous: Set[str] = frozenset(), blocked: Set[tuple[str, str]] = frozenset(),
+                 autonomous: Set[str] = frozenset(), resolver: CachedResolver | None = None,
+                 blocked: Set[tuple[str, str]] = frozenset(),
                  applied: Mapping[tuple[str, str], tuple[Money, tuple[str, ...]]] | None = None) -> MatchOutput:
-    """``rejected``: pairs a person ignored for good (ledger.storage.decisions), never linked again.
+    """``rejected``: pairs a person ignored for good (ledger.storage.decisions), never linked again:
+    they are left out before anything is decided, so another candidate can stand.
     ``autonomous``: counterparty ids whose suggestions people have confirmed often enough that an
     untied suggestion for them is accepted without a person (review.learning decides who).
-    ``blocked``: (kind, number) of invoices marked as duplicates: no payment settles them.
+    ``resolver``: names resolved in earlier runs (with reviewers' decisions), reused and added to.
+    ``blocked``: documents (doc_type, doc_no) a person marked as duplicates, which no payment settles.
     ``applied``: per invoice, the amount people applied to it by hand and the transactions that paid
     it: its open amount starts lower, and a payment of what is already settled is a duplicate."""
-    applied = applied or {}
-    index = PartyIndex(counterparties, threshold=rules.name_threshold, margin=rules.name_margin)
+    index = resolver or CachedResolver(counterparties, {}, threshold=rules.name_threshold, margin=rules.name_margin)
     resolved = index.resolve([d.counterparty for d in documents],
                              tax_ids=[getattr(d, "counterparty_tax_id", None) for d in documents])
     party = {(d.kind.value, d.number): r.counterparty_id for d, r in zip(documents, resolved)}
@@ -67,7 +77,7 @@ def run_matching(documents: Sequence[BusinessDocument], transactions: Sequence[B
     for side, (order_cls, shipment_cls, invoice_cls) in {
             "o2c": (SalesOrder, Delivery, SalesInvoice), "p2p": (PurchaseOrder, GoodsReceipt, PurchaseInvoice)}.items():
         builder = ChainBuilder(_of(documents, order_cls), _of(documents, shipment_cls), _of(documents, invoice_cls),
-                               party, rules)
+                               party, rules, rejected)
         chain_results[side] = builder.build()
         shipments_by_side[side] = builder.shipments
         output.links += chain_results[side].links
@@ -85,15 +95,11 @@ def run_matching(documents: Sequence[BusinessDocument], transactions: Sequence[B
     accounts = {p.counterparty_id: p.bank_accounts for p in counterparties}
     payer = index.resolve([t.counterparty for t in transactions],
                           accounts=[t.counterparty_account for t in transactions])
-    matcher = CashMatcher(items, rules, tolerances, accounts)
-    for key, (amount, txns) in applied.items():   # what people settled is settled before the run starts
-        if key in matcher.result.open and matcher.result.open[key].currency == amount.currency:
-            remaining = matcher.result.open[key] - amount
-            matcher.result.open[key] = remaining if remaining.amount > 0 else Money.zero(amount.currency)
-            matcher.paid_by.setdefault(key, []).extend(txns)
-    cash = matcher.match(list(zip(transactions, payer)))
+    to_bank = {(f, n, t) for f, n, kind, t in rejected if kind == "bank_txn"}
+    cash = CashMatcher(items, rules, tolerances, accounts, to_bank, blocked, applied or {}).match(
+        list(zip(transactions, payer)))
     output.links += cash.links
-    output.links = _earned(_without(output.links, rejected), party, autonomous)
+    output.links = _earned(output.links, party, autonomous)
     output.exceptions += cash.findings
     output.settled_txns, output.fees = cash.settled_txns, cash.fees
     output.chains, output.parties = chain_results, party
@@ -103,31 +109,17 @@ def run_matching(documents: Sequence[BusinessDocument], transactions: Sequence[B
     linked = {link.to_no for link in cash_links}
     auto_linked = {link.to_no for link in cash_links if link.decision is Decision.AUTO}
     for txn, resolution in zip(transactions, payer):
-        document = DocumentRef(doc_type="bank_txn", doc_no=txn.number, amount=txn.amount)
         if txn.number not in linked:
-            output.exceptions.append(ExceptionItem(code=ExceptionCode.UNMATCHED_BANK_TXN, documents=(document,),
-                                                   message=f"{txn.number} {txn.amount} from {txn.counterparty or '?'}"
-                                                           f" ({txn.remittance}) settles no document"))
+            output.exceptions.append(unmatched_bank_txn(txn.number, txn.amount, txn.counterparty, txn.remittance))
         if resolution.counterparty_id is None and txn.counterparty and txn.number not in auto_linked:
-            output.exceptions.append(ExceptionItem(
-                code=ExceptionCode.UNKNOWN_COUNTERPARTY, documents=(document,),
-                message=f"{txn.counterparty!r} matches no known party (closest: {resolution.matched or 'none'}, "
-                        f"{resolution.score:.2f})"))
-    for link in output.links:
-        if link.decision is Decision.SUGGESTED:
-            output.exceptions.append(ExceptionItem(
-                code=ExceptionCode.LOW_CONFIDENCE_MATCH, detail=f"{link.from_no}->{link.to_no}",
-                documents=(DocumentRef(doc_type=link.from_type, doc_no=link.from_no),
-                           DocumentRef(doc_type=link.to_type, doc_no=link.to_no, amount=link.amount)),
-                message=f"suggested {link.from_type} {link.from_no} → {link.to_type} {link.to_no} "
-                        f"(score {link.score:.2f}, rule {link.evidence.rule}) waits for a person"))
+            output.exceptions.append(unknown_counterparty(txn.number, txn.amount, txn.counterparty,
+                                                          resolution.matched, resolution.score))
+    output.exceptions += [low_confidence(link.from_type, link.from_no, link.to_type, link.to_no, link.amount,
+                                         link.score, link.evidence.rule)
+                          for link in output.links if link.decision is Decision.SUGGESTED]
     unique = {item.fingerprint: item for item in output.exceptions}
     output.exceptions = list(unique.values())
     return output
-
-
-def _without(links: list[Link], rejected: Set[tuple[str, str, str, str]]) -> list[Link]:
-    return [link for link in links if link.key not in rejected] if rejected else links
 
 
 def _earned(links: list[Link], party: dict[tuple[str, str], str | None], autonomous: Set[str]) -> list[Link]:

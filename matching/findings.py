@@ -92,3 +92,24 @@ def overdue(invoices: Sequence[Invoice], open_amounts: dict[tuple[str, str], Mon
             findings.append(ExceptionItem(code=ExceptionCode.INVOICE_OVERDUE, documents=(ref(invoice, still_open),),
                                           message=f"{invoice.number} was due {invoice.due_date}; {still_open} open"))
     return findings
+
+
+def unmatched_bank_txn(number: str, amount: Money, counterparty: str, remittance: str) -> ExceptionItem:
+    return ExceptionItem(code=ExceptionCode.UNMATCHED_BANK_TXN,
+                         documents=(DocumentRef(doc_type="bank_txn", doc_no=number, amount=amount),),
+                         message=f"{number} {amount} from {counterparty or '?'} ({remittance}) settles no document")
+
+
+def unknown_counterparty(number: str, amount: Money, counterparty: str, closest: str, score: float) -> ExceptionItem:
+    return ExceptionItem(code=ExceptionCode.UNKNOWN_COUNTERPARTY,
+                         documents=(DocumentRef(doc_type="bank_txn", doc_no=number, amount=amount),),
+                         message=f"{counterparty!r} matches no known party (closest: {closest or 'none'}, {score:.2f})")
+
+
+def low_confidence(from_type: str, from_no: str, to_type: str, to_no: str, amount: Money | None, score: float,
+                   rule: str) -> ExceptionItem:
+    return ExceptionItem(code=ExceptionCode.LOW_CONFIDENCE_MATCH, detail=f"{from_no}->{to_no}",
+                         documents=(DocumentRef(doc_type=from_type, doc_no=from_no),
+                                    DocumentRef(doc_type=to_type, doc_no=to_no, amount=amount)),
+                         message=f"suggested {from_type} {from_no} → {to_type} {to_no} "
+                                 f"(score {score:.2f}, rule {rule}) waits for a person")

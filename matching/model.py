@@ -12,6 +12,8 @@ Scores are confidences in [0, 1] (floats are fine here: they are never money).
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -67,3 +69,26 @@ class Link:
     @property
     def key(self) -> tuple[str, str, str, str]:
         return (self.from_type, self.from_no, self.to_type, self.to_no)
+
+
+_ENCODE = json.encoder.encode_basestring   # the C string encoder json.dumps(ensure_ascii=False) uses
+
+
+def evidence_json(comparisons: Iterable[tuple[str, str, float, str]]) -> str:
+    """The stored evidence, exactly as ``json.dumps`` writes it, built without a dict per comparison
+    (one template per shape of evidence, filled with the details).
+
+        >>> evidence_json([("reference", "exact", 1.0, "44001234")])
+        '[{"name": "reference", "level": "exact", "score": 1.0, "detail": "44001234"}]'
+    """
+    comparisons = tuple(comparisons)
+    shape = tuple((name, level, score) for name, level, score, _detail in comparisons)
+    template = _TEMPLATES.get(shape)
+    if template is None:
+        template = _TEMPLATES[shape] = "[" + ", ".join(
+            f'{{"name": {_ENCODE(name)}, "level": {_ENCODE(level)}, "score": {score!r}, "detail": '.replace("%", "%%")
+            + "%s}" for name, level, score in shape) + "]"
+    return template % tuple(_ENCODE(c[3]) for c in comparisons)
+
+
+_TEMPLATES: dict[tuple, str] = {}

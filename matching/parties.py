@@ -7,6 +7,8 @@ dictionary; the rest is scored in one vectorised rapidfuzz ``cdist`` over unique
 
     >>> normalise("深圳市騰訊計算機系統有限公司")
     '腾讯计算机系统'
+    >>> normalise("青岛海尔智家股份有限公")        # cut short by the bank
+    '海尔智家'
     >>> normalise("CONTOSO ELECTRONICS PTE. LTD.")
     'contosoelectronics'
 """
@@ -15,9 +17,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 import zhconv
@@ -29,28 +31,53 @@ from matching.places import load_places, strip_leading_places
 LEGAL_FORMS_ZH = ("股份有限公司", "有限责任公司", "集团有限公司", "集团股份有限公司", "有限公司", "股份公司",
                   "责任公司", "集团公司", "分公司", "公司", "集团")
 LEGAL_FORMS_EN = ("co", "ltd", "limited", "llc", "inc", "incorporated", "gmbh", "ag", "pte", "plc", "corp",
-                  "corporation", "company", "group", "branch", "the", "and", "sa", "bv", "kk", "singapore")
+                  "corporation", "company", "group", "branch", "the", "and", "sa", "bv", "kk", "singapore",
+                  "youxian", "gongsi", "gufen", "zeren", "jituan", "fengongsi")   # the Chinese forms in pinyin
 _BRACKETS = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]")
 _ZH_FORMS = re.compile("(?:" + "|".join(LEGAL_FORMS_ZH) + ")$")
+# A legal form the bank cut short (35 characters, or a field shorter still): 股份有限公, 有限责…
+_ZH_CUT_FORMS = re.compile("(?:" + "|".join(sorted({form[:n] for form in LEGAL_FORMS_ZH for n in range(2, len(form))},
+                                                    key=len, reverse=True)) + ")$")
 _EN_WORD = re.compile(r"[a-z0-9]+")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @lru_cache(maxsize=200_000)
-def normalise(name: str) -> str:
+def normalise(name: str, *, keep_places: bool = False) -> str:
     text = zhconv.convert(unicodedata.normalize("NFKC", name), "zh-cn").lower().strip()
     text = _BRACKETS.sub("", text)  # (上海), (成都分公司): places and branches in brackets
     if re.search(r"[\u4e00-\u9fff]", text):
         text = re.sub(r"[\s\W_]+", "", text)
+        if not _ZH_FORMS.search(text):
+            cut = _ZH_CUT_FORMS.sub("", text)
+            text = cut if len(cut) >= 2 else text
         for _ in range(3):  # 集团有限公司 → 集团 → …
             stripped = _ZH_FORMS.sub("", text)
             if stripped == text or len(stripped) < 2:
                 break
             text = stripped
+        if keep_places:
+            return text
         placeless, _removed = strip_leading_places(text, load_places())
         return placeless
     words = [w for w in _EN_WORD.findall(text) if w not in LEGAL_FORMS_EN]
     return "".join(words) or "".join(_EN_WORD.findall(text))
+
+
+@lru_cache(maxsize=20_000)
+def _syllable(character: str) -> str:
+    from pypinyin import lazy_pinyin  # its phrase tables take ~50 MB: loaded only where pinyin is needed
+
+    return "".join(lazy_pinyin(character))
+
+
+def pinyin_key(name: str) -> str:
+    """A Chinese name as toneless pinyin without spaces, the way banks and foreign systems spell it.
+
+        >>> pinyin_key("青岛海尔智家股份有限公司"), pinyin_key("海尔智家")
+        ('qingdaohaierzhijia', 'haierzhijia')
+    """
+    return "".join(_syllable(c) if _CJK.match(c) else c for c in normalise(name, keep_places=True))
 
 
 @lru_cache(maxsize=200_000)
@@ -69,10 +96,24 @@ class Resolution:
     matched: str = ""   # the name or id it matched
 
 
+def by_identifier(by_tax: dict[str, str], by_account: dict[str, str], tax_id: str | None,
+                  account: str | None) -> Resolution | None:
+    """A tax id (统一社会信用代码) or a bank account on file names the party outright."""
+    if tax_id and tax_id in by_tax:
+        return Resolution(by_tax[tax_id], 1.0, "tax_id", tax_id)
+    account = (account or "").replace(" ", "")
+    if account and account in by_account:
+        return Resolution(by_account[account], 0.99, "bank_account", account)
+    return None
+
+
 class PartyIndex:
     """Resolve names, tax ids and bank accounts to counterparty ids."""
 
-    def __init__(self, parties: Iterable[Counterparty], *, threshold: float = 0.80, margin: float = 0.05) -> None:
+    def __init__(self, parties: Iterable[Counterparty], *, threshold: float = 0.80, margin: float = 0.05,
+                 keys: Mapping[str, str] | None = None) -> None:
+        """``keys``: normalised keys already known (name → key), e.g. from the resolution cache."""
+        keys = keys or {}
         self.parties = {p.counterparty_id: p for p in parties}
         self.threshold, self.margin = threshold, margin
         self.by_tax = {p.tax_id: p.counterparty_id for p in self.parties.values() if p.tax_id}
@@ -82,33 +123,47 @@ class PartyIndex:
         self.source: dict[str, str] = {}
         for party in self.parties.values():
             for name in party.names:
-                for key, table in ((normalise(name), self.by_key), (full_key(name), self.by_full)):
+                for key, table in ((keys.get(name) or normalise(name), self.by_key), (full_key(name), self.by_full)):
                     if key:
                         table.setdefault(key, set()).add(party.counterparty_id)
                         self.source.setdefault(key, name)
         self.keys = sorted(self.by_key)
         self.full_keys = sorted(self.by_full)
-        # Short names (简称) are a piece of the legal name: an index of 2–4 character pieces of
-        # every Chinese key, with where the piece starts, answers them without a scan.
-        self.pieces: dict[str, list[tuple[int, str]]] = {}
+
+    @cached_property
+    def pinyin(self) -> dict[str, set[str]]:
+        """Pinyin of every Chinese name, with and without its leading place (built on first need)."""
+        table: dict[str, set[str]] = {}
+        for party in self.parties.values():
+            for name in party.names:
+                if _CJK.search(name):
+                    spelled = pinyin_key(name)
+                    bare = "".join(_syllable(c) if _CJK.match(c) else c for c in normalise(name))
+                    for key in {spelled, bare}:
+                        table.setdefault(key, set()).add(party.counterparty_id)
+                        self.source.setdefault(key, name)
+        return table
+
+    @cached_property
+    def pieces(self) -> dict[str, list[tuple[int, str]]]:
+        """Short names (简称) are a piece of the legal name: an index of 2–4 character pieces of
+        every Chinese key, with where the piece starts, answers them without a scan (built on first need)."""
+        pieces: dict[str, list[tuple[int, str]]] = {}
         for key in self.keys:
             if _CJK.search(key):
                 for size in (2, 3, 4):
                     for start in range(len(key) - size + 1):
-                        self.pieces.setdefault(key[start:start + size], []).append((start, key))
+                        pieces.setdefault(key[start:start + size], []).append((start, key))
+        return pieces
 
     def resolve(self, names: Sequence[str], tax_ids: Sequence[str | None] | None = None,
                 accounts: Sequence[str | None] | None = None) -> list[Resolution]:
         results: list[Resolution | None] = [None] * len(names)
         pending: dict[str, list[int]] = {}
         for i, name in enumerate(names):
-            tax_id = tax_ids[i] if tax_ids else None
-            account = (accounts[i] or "").replace(" ", "") if accounts else ""
-            if tax_id and tax_id in self.by_tax:
-                results[i] = Resolution(self.by_tax[tax_id], 1.0, "tax_id", tax_id)
-            elif account and account in self.by_account:
-                results[i] = Resolution(self.by_account[account], 0.99, "bank_account", account)
-            else:
+            results[i] = by_identifier(self.by_tax, self.by_account, tax_ids[i] if tax_ids else None,
+                                       accounts[i] if accounts else None)
+            if results[i] is None:
                 key = normalise(name) if name else ""
                 owners = self.by_key.get(key)
                 if owners and len(owners) > 1:  # 'Jenkins Group' / 'Jenkins LLC': the legal form decides
@@ -123,7 +178,13 @@ class PartyIndex:
                     results[i] = Resolution(None, 0.0, "none")
         short = {key: self._short_name(key) for key in pending if _CJK.search(key) and len(key) <= 4}
         chinese = [key for key in pending if short.get(key) is None and _CJK.search(key)]
-        latin = {full_key(names[indexes[0]]): key for key, indexes in pending.items() if not _CJK.search(key)}
+        for key in [k for k in pending if not _CJK.search(k)]:   # 'Qingdao Haier Zhijia Co., Ltd.'
+            owners = self.pinyin.get(key) if len(key) >= 6 else None
+            if owners:
+                short[key] = (Resolution(next(iter(owners)), 0.95, "pinyin", self.source[key]) if len(owners) == 1
+                              else Resolution(None, 0.95, "ambiguous", self.source[key]))
+        latin = {full_key(names[indexes[0]]): key for key, indexes in pending.items()
+                 if not _CJK.search(key) and key not in short}
         fuzzy = self._fuzzy(chinese, self.keys, self.by_key, partial=True)
         fuzzy_latin = self._fuzzy(list(latin), self.full_keys, self.by_full, partial=False)
         fuzzy.update({latin[query]: resolution for query, resolution in fuzzy_latin.items()})

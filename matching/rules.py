@@ -25,6 +25,17 @@ class MatchingRules(BaseModel):
     max_batch_invoices: int = Field(default=4, ge=1, le=8)
     max_open_items_searched: int = Field(default=14, ge=1, le=24)
     service_skus: tuple[str, ...] = ("SVC*", "SRV*")
+    # Cross-currency payments: reference rates ("USD/CNY" = CNY per USD) and how far a payment,
+    # converted at that rate, may differ from the invoice it names and still settle it.
+    fx_rates: dict[str, Decimal] = Field(default_factory=dict)
+    fx_tolerance: Decimal = Field(default=Decimal("0.03"), ge=0, le=1)
+
+    def fx_rate(self, source: str, target: str) -> Decimal | None:
+        """Units of ``target`` per unit of ``source`` (a quoted pair or its inverse), None when not configured."""
+        if f"{source}/{target}" in self.fx_rates:
+            return self.fx_rates[f"{source}/{target}"]
+        inverse = self.fx_rates.get(f"{target}/{source}")
+        return 1 / inverse if inverse else None
 
     def is_service(self, sku: str) -> bool:
         """Services are invoiced without a delivery or goods receipt."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, update
 
 from ledger.posting.audit import append_event
 from ledger.posting.book import BookError, post_vouchers, review_vouchers
@@ -16,12 +16,16 @@ def approve_voucher(engine: Engine, books: Books, voucher_id: int, actor: Actor)
     Returns its number."""
     table = VoucherRow.__table__
     with engine.begin() as connection:
-        # a write first: it locks the voucher's row (PostgreSQL) or the database (SQLite) before any read
-        row = connection.execute(update(table).where(
-            (table.c.company_id == books.company_id) & (table.c.id == voucher_id))
-            .values(state=table.c.state).returning(table.c.state, table.c.prepared_by)).first()
+        # a write first: it locks the voucher's row (PostgreSQL) or the database (SQLite) before any read;
+        # a posted voucher is left out (its triggers refuse every update, even this one)
+        where = (table.c.company_id == books.company_id) & (table.c.id == voucher_id)
+        row = connection.execute(update(table).where(where & (table.c.state != "posted"))
+                                 .values(state=table.c.state).returning(table.c.state, table.c.prepared_by)).first()
         if row is None:
-            raise BookError(f"no voucher {voucher_id}")
+            state = connection.execute(select(table.c.state).where(where)).scalar_one_or_none()
+            if state is None:
+                raise BookError(f"no voucher {voucher_id}")
+            raise BookError(f"voucher {voucher_id} is {state}: only reviewed vouchers are posted")
         if row.state == "draft":
             review_vouchers(connection, books.company_id, [voucher_id], by=actor.username)
         [number] = post_vouchers(connection, books.company_id, [voucher_id], by=actor.username)

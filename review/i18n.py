@@ -101,6 +101,20 @@ TEXTS: dict[str, tuple[str, str]] = {
     "period_open_items": ("period {period} cannot close: {count} open exception(s) of severity {severity} or above "
                           "({codes}); resolve them first",
                           "会计期间 {period} 不能结账：有 {count} 条{severity}及以上的未结异常（{codes}）；请先处理"),
+    "undo_reason": ("undoing vouchers needs a reason", "撤销凭证需要填写原因"),
+    "reopen_role": ("reopening period {period} needs the {role} role, which {user} does not have "
+                    "(yecai users add/roles)",
+                    "重新开启会计期间 {period} 需要 {role} 角色，{user} 没有此角色（yecai users add/roles）"),
+    "no_company": ("company {company} is not in the database: run yecai sync first",
+                   "数据库中没有公司 {company}：请先运行 yecai sync"),
+    "unbalanced": ("voucher(s) {vouchers} do not balance in minor units (in their currency or in the base currency): "
+                   "correct the draft first", "凭证 {vouchers} 借贷不平（原币或本位币）：请先更正草稿"),
+    "no_rate": ("voucher {voucher} is in {currency} with no conversion into the base currency {base}: add the rate "
+                "(yecai fx add) and run yecai sync, which redrafts it",
+                "凭证 {voucher} 为 {currency}，没有折算为本位币 {base} 的汇率：请添加汇率（yecai fx add）后"
+                "运行 yecai sync 重新生成"),
+    "post_race": ("another poster changed these vouchers meanwhile: nothing was posted, try again",
+                  "另一记账人同时修改了这些凭证：未记账，请重试"),
     "reopen_reason": ("reopening period {period} needs a reason", "重新开启会计期间 {period} 需要填写原因"),
     # review/auth.py and review/roles.py
     "name_reserved": ("user name {name} is empty or reserved for the agent", "用户名 {name} 为空或为系统保留"),

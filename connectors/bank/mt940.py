@@ -25,24 +25,35 @@ message is a problem and never changes the account.
 Years: YYMMDD is 20YY below 80 and 19YY from 80. Impossible dates (February 30) make that
 line a ``BadInput``. Bytes are decoded strictly (``mt940_details.decode``).
 
-Speed: the text is split at every tag by one regex pass, continuation lines are taken whole
-unless one of them needs the line rules, and per line only the ``:61:`` regex, a date-cache
-lookup, a ``Decimal`` and the ``BankTransaction`` itself cost anything
-(``benchmarks.bench_parsers``).
+Speed (``benchmarks.bench_parsers``): the text is split at every tag by one regex pass and
+a second pass finds the few lines that need the line rules (end of message, ``{``, blank),
+so other values are taken whole; per line only the ``:61:`` regex, a date-cache lookup, a
+``Decimal``, the ``:86:`` split and the ``BankTransaction`` cost anything. Fields the
+parser has checked itself (the statement's account, a non-zero amount with at most its
+currency's decimals) build it through ``BankTransaction.from_checked``; anything else goes
+through the checking constructor, so a bad line is still a problem naming its row. The
+cycle collector is paused while a file is parsed (``statement.cycle_collection_paused``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from connectors.bank.mt940_details import NO_DETAILS, UndecodableFile, decode, parse_details
-from connectors.bank.statement import Ids, ParsedFile, Statement, TxnFields, check_balances
+from connectors.bank.statement import (
+    Ids,
+    ParsedFile,
+    Statement,
+    TxnFields,
+    check_balances,
+    cycle_collection_paused,
+)
 from ledger.documents import BankTransaction
 from ledger.errors import BadInput, FieldError
+from ledger.money import CURRENCY_MINOR_UNITS as _MINOR_UNITS
 from ledger.money import Money, MoneyError
 
 #: A tag at the start of a line, found over the whole text at once; a field's value runs
@@ -52,11 +63,12 @@ _TAG = re.compile(r"\n:(\d\d[A-Z]?):")
 #: re-joined with ``\n`` first, so every file is split into lines the same way.
 _ODD_BREAKS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 _END = re.compile(r"^-[A-Z}]*$")
-#: A line that may end a value or be skipped: blank, or starting (after blanks) with - or {.
-_SPECIAL_LINE = re.compile(r"^[\x00-\x09\x0b-\x20]*(?:[-{]|$)", re.MULTILINE)
+#: The line break before a line that may end a value or be skipped: a blank line, or one
+#: starting (after blanks) with - or {. Never the one before a tag (":" is no blank).
+_SPECIAL_LINE = re.compile(r"\n(?=[\x00-\x09\x0b-\x20]*(?:[-{\n]|\Z))")
 _BALANCE = re.compile(r"^([CD])(\d{6})([A-Z]{3})(\d+,\d*)$")
-_LINE = re.compile(r"^(?P<value>\d{6})(?P<entry>\d{4})?(?P<mark>RC|RD|EC|ED|C|D)(?P<funds>[A-Z])?"
-                   r"(?P<amount>\d+,\d*)(?P<type>[NSF][A-Z0-9]{3})?(?P<refs>.*)$")
+#: value date YYMMDD, [entry MMDD], mark, (funds code), amount, (type), references
+_LINE = re.compile(r"^(\d{6}(?:\d{4})?)(RC|RD|EC|ED|C|D)(?:[A-Z])?(\d+,\d*)(?:[NSF][A-Z0-9]{3})?(.*)$")
 _FLOOR = re.compile(r"^([A-Z]{3})[CD]?(\d+,\d*)$")
 _KNOWN = {"20", "21", "25", "28", "28C", "60F", "60M", "61", "86", "62F", "62M", "64", "65",
           "34F", "13", "13D", "90D", "90C"}
@@ -66,8 +78,10 @@ _BLANK = _CONTROL + " "
 _NEGATIVE = frozenset({"D", "RC", "ED"})
 
 
-#: A read :61: line: [row, value date, booking date, amount, preferred id, :86: text]; a
-#: list, not an object, because a file has millions of them and :86: fills in the last slot.
+#: A read :61: line: [row, value date, booking date, amount, preferred id, :86: text, plain
+#: amount]; a list, not an object, because a file has millions of them and :86: fills in the
+#: text. A plain amount is non-zero, at most 15 characters, with at most the currency's
+#: decimals.
 _Pending = list
 
 
@@ -85,13 +99,18 @@ class _Message:
 
 
 def parse_mt940(data: bytes, file: str, *, encoding_fallback: str = "cp1252") -> ParsedFile:
+    with cycle_collection_paused():
+        return _parse(data, file, encoding_fallback)
+
+
+def _parse(data: bytes, file: str, encoding_fallback: str) -> ParsedFile:
     try:
         text, encoding = decode(data, encoding_fallback)
     except UndecodableFile as error:
         return ParsedFile(file=file, format="mt940", encoding="", statements=(),
                           problems=(BadInput(file=file, row=None, field=None, message=str(error)),))
     problems: list[BadInput] = []
-    messages = _messages(_fields(text), file, problems)
+    messages = _messages(text, file, problems)
     if not messages:
         problems.append(BadInput(file=file, row=None, field=None,
                                  message="no MT940/MT942 statement found (no ':20:' tag)"))
@@ -101,28 +120,24 @@ def parse_mt940(data: bytes, file: str, *, encoding_fallback: str = "cp1252") ->
                       problems=tuple(problems))
 
 
-def _fields(text: str) -> Iterator[tuple[int, str, str]]:
-    """(line number, tag, value) with continuation lines joined by newlines.
+def _fields(text: str) -> tuple[list[str], int, list[int]]:
+    """The text split at every tag, ``[before, tag, value, tag, value, ...]``, the first tag's
+    row, and where lines that need the line rules begin.
 
-    One regex pass splits the whole text at every tag; a value is the rest of its tag's
-    line, plus the non-blank lines up to the next tag unless an end-of-message line (``-``,
-    ``-}``) or a ``{`` block line closes it first. Text before the first tag is no field.
+    One regex pass splits the whole text; a value is the rest of its tag's line, plus the
+    non-blank lines up to the next tag unless an end-of-message line (``-``, ``-}``) or a
+    ``{`` block line closes it first. A second pass finds those lines and the blank ones
+    (few: about one per message), so ``_messages`` applies the line rules only to the
+    values that hold one. Positions count in ``"\n" + text``, the text the split saw;
+    the last one is past its end. Text before the first tag is no field.
     """
     if any(odd in text for odd in _ODD_BREAKS):
         text = "\n".join(text.splitlines())
-    parts = _TAG.split("\n" + text)  # [before, tag, value, tag, value, ...], values without
-    row = parts[0].count("\n") + 1  # the line break before the next tag
-    for tag, value in zip(parts[1::2], parts[2::2], strict=True):
-        breaks = value.count("\n")
-        if not breaks:
-            yield row, tag, value
-        else:
-            newline = value.find("\n")
-            if _SPECIAL_LINE.search(value, newline + 1) is None:
-                yield row, tag, value  # the usual case: every line continues the value
-            else:
-                yield row, tag, _continued(value[:newline], value[newline + 1:])
-        row += breaks + 1
+    whole = "\n" + text
+    parts = _TAG.split(whole)  # values without the line break before the next tag
+    specials = [match.start() for match in _SPECIAL_LINE.finditer(whole, len(parts[0]))]
+    specials.append(len(whole) + 1)
+    return parts, parts[0].count("\n") + 1, specials
 
 
 def _continued(value: str, following: str) -> str:
@@ -155,9 +170,6 @@ def _yymmdd(name: str, text: str) -> date:
     return day
 
 
-_ENTRY_DATES: dict[tuple[str, date], date] = {}
-
-
 def _entry_date(text: str, value: date) -> date:
     """MMDD of the entry date, in the year that puts it closest to the value date."""
     candidates = []
@@ -168,10 +180,21 @@ def _entry_date(text: str, value: date) -> date:
             continue
     if not candidates:
         raise FieldError("entry_date", text, "a real calendar date MMDD")
-    closest = min(candidates, key=lambda day: abs((day - value).days))
-    if len(_ENTRY_DATES) < 100_000:
-        _ENTRY_DATES[text, value] = closest
-    return closest
+    return min(candidates, key=lambda day: abs((day - value).days))
+
+
+#: :61: value date YYMMDD and optional entry MMDD, as written -> (value date, booking date)
+_LINE_DATES: dict[str, tuple[date, date]] = {}
+
+
+def _line_dates(text: str) -> tuple[date, date]:
+    value_date = _yymmdd("value_date", text[:6])
+    entry = text[6:]
+    dates = (value_date, value_date if not entry or entry == text[2:6]
+             else _entry_date(entry, value_date))
+    if len(_LINE_DATES) < 100_000:  # few distinct days again
+        _LINE_DATES[text] = dates
+    return dates
 
 
 def _balance(tag: str, value: str) -> Money:
@@ -186,18 +209,31 @@ def _balance(tag: str, value: str) -> Money:
     return -money if match[1] == "D" else money
 
 
-def _messages(fields: Iterable[tuple[int, str, str]], file: str,
-              problems: list[BadInput]) -> list[_Message]:
+def _messages(text: str, file: str, problems: list[BadInput]) -> list[_Message]:
+    """The messages of the text, field by field in one pass (``_fields``)."""
+    parts, row, specials = _fields(text)
     messages: list[_Message] = []
     message: _Message | None = None
     last_line: _Pending | None = None  # the :61: line a :86: right after it belongs to
-    for row, tag, value in fields:
+    values = iter(parts)
+    end = len(next(values))  # where the next field's "\n:tag:" begins
+    next_specials = iter(specials)
+    special = next(next_specials)
+    for tag, value in zip(values, values, strict=True):
+        at = row
+        row += value.count("\n") + 1
+        end += len(tag) + len(value) + 3
+        if special < end:  # a line of this value needs the rules; usually all lines continue it
+            while special < end:
+                special = next(next_specials)
+            newline = value.find("\n")
+            value = _continued(value[:newline], value[newline + 1:])
         if tag == "61" and message is not None:
             try:
-                last_line = _line(value, message.currency, row)
+                last_line = _line(value, message.currency, at)
             except FieldError as error:
                 last_line, message.complete = None, False
-                problems.append(BadInput.from_field_error(file, row, error))
+                problems.append(BadInput.from_field_error(file, at, error))
             else:
                 message.lines.append(last_line)
             continue
@@ -206,16 +242,16 @@ def _messages(fields: Iterable[tuple[int, str, str]], file: str,
                 last_line[5] = f"{last_line[5]}\n{value}" if last_line[5] else value
                 continue
         elif tag == "20":
-            message = _Message(row=row, reference=value.strip())
+            message = _Message(row=at, reference=value.strip())
             messages.append(message)
         elif message is None:
-            problems.append(BadInput(file=file, row=row, field=tag,
+            problems.append(BadInput(file=file, row=at, field=tag,
                                      message=f"tag :{tag}: before the first ':20:'; ignored"))
         else:
             try:
-                _apply(message, tag, value, row, file, problems)
+                _apply(message, tag, value, at, file, problems)
             except FieldError as error:
-                problems.append(BadInput.from_field_error(file, row, error))
+                problems.append(BadInput.from_field_error(file, at, error))
         last_line = None
     return messages
 
@@ -242,6 +278,8 @@ def _apply(message: _Message, tag: str, value: str, row: int, file: str,
         floor = _FLOOR.match(value.strip())
         if not floor:
             raise FieldError(tag, value, "currency and floor limit, e.g. EUR0,")
+        if floor[1] not in _MINOR_UNITS:
+            raise FieldError(tag, floor[1], "an ISO 4217 currency code")
         message.currency = message.currency or floor[1]
     elif tag not in _KNOWN:
         problems.append(BadInput(file=file, row=row, field=tag,
@@ -250,25 +288,26 @@ def _apply(message: _Message, tag: str, value: str, row: int, file: str,
 
 
 def _line(value: str, currency: str, row: int) -> _Pending:
-    first = (value.partition("\n")[0] if "\n" in value else value).strip()
+    first = value[:value.index("\n")].strip() if "\n" in value else value.strip()
     match = _LINE.match(first)
     if not match:
         raise FieldError("61", first, "value date YYMMDD, [entry MMDD], D/C/RD/RC, amount, type")
     if not currency:
         raise FieldError("currency", "", "a currency from :60F:/:60M: or :34F: before :61:")
-    value_text, entry, mark, _funds, amount, _type, refs = match.groups()
-    value_date = _DATES.get(value_text) or _yymmdd("value_date", value_text)
-    if entry is None or entry == value_text[2:]:
-        booking = value_date
-    else:
-        booking = _ENTRY_DATES.get((entry, value_date)) or _entry_date(entry, value_date)
+    dates, mark, amount, refs = match.groups()
+    value_date, booking = _LINE_DATES.get(dates) or _line_dates(dates)
     digits = amount.replace(",", ".")
-    money = Money(Decimal("-" + digits if mark in _NEGATIVE else digits), currency)
+    # the regex's digits are a finite number, the message's currency a known one
+    money = Money.from_checked(Decimal("-" + digits if mark in _NEGATIVE else digits), currency)
     customer, _, bank = refs.partition("//")
     customer, bank = customer.strip(), bank.strip()
     preferred = (bank if bank and bank != _NONREF
                  else customer if customer and customer != _NONREF else None)
-    return [row, value_date, booking, money, preferred, ""]
+    # non-zero, at most SWIFT's 15 characters and the currency's decimals: BankTransaction
+    # need not re-check (anything else goes through its checks, which raise the FieldError)
+    plain = (len(amount) <= 15 and len(amount) - amount.index(",") - 1 <= _MINOR_UNITS[currency]
+             and bool(money.amount))
+    return [row, value_date, booking, money, preferred, "", plain]
 
 
 def _statements(messages: list[_Message], file: str, problems: list[BadInput]) -> list[Statement]:
@@ -281,10 +320,11 @@ def _statements(messages: list[_Message], file: str, problems: list[BadInput]) -
                                              f"account; its {len(message.lines)} lines are skipped"))
             continue
         account = message.account
+        checked = ":" not in account  # non-empty and stripped: BankTransaction need not re-check
         transactions = []
-        for row, value_date, booking_date, amount, preferred, text in message.lines:
-            details = parse_details(text) if text else NO_DETAILS
-            counterparty, counterparty_account, remittance = details
+        for row, value_date, booking_date, amount, preferred, text, plain in message.lines:
+            counterparty, counterparty_account, remittance = (parse_details(text) if text
+                                                              else NO_DETAILS)
             if preferred:
                 txn_id = ids.preferred(preferred)
             else:
@@ -292,6 +332,11 @@ def _statements(messages: list[_Message], file: str, problems: list[BadInput]) -
                     account_no=account, booking_date=booking_date, value_date=value_date,
                     amount=amount, counterparty=counterparty,
                     counterparty_account=counterparty_account, remittance=remittance))
+            if checked and plain:
+                transactions.append(BankTransaction.from_checked(
+                    account, txn_id, booking_date, value_date, amount, counterparty,
+                    counterparty_account, remittance))
+                continue
             try:
                 transactions.append(BankTransaction(
                     account_no=account, txn_id=txn_id, booking_date=booking_date,

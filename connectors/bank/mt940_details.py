@@ -30,7 +30,7 @@ _KEYS = ("TRTP", "IBAN", "BIC", "NAME", "REMI", "EREF", "ORDP", "BENM", "CSID", 
          "ID", "ADDR", "PREF", "RTRN", "ISDT", "CNTP", "ULTC", "ULTD", "ULTB", "PURP", "SVCL",
          "USTD", "STRD", "CDTRREFTP", "CDTRREF", "CD", "ISSR", "CITY", "NRTX", "PRTY")
 _KEYWORD = re.compile(r"/(" + "|".join(_KEYS) + r")/")
-_REMITTANCE_KEYS = frozenset(f"{code:02d}" for code in (*range(20, 30), *range(60, 64)))
+_REMITTANCE_CODES = tuple(f"{code:02d}" for code in (*range(20, 30), *range(60, 64)))  # in order
 
 
 class UndecodableFile(ValueError):
@@ -73,14 +73,14 @@ def _german(flat: str, separator: str) -> Details:
     and ?60-?63 in code order, else the posting text ?00; the name ?32 + ?33, the account ?31.
     Some banks (Triodos) write ``>`` where the others write ``?``."""
     parts = _SUBFIELD[separator].split(flat)
-    codes = parts[1::2]
-    subfields = dict(zip(codes, parts[2::2], strict=True))
+    codes, values = parts[1::2], parts[2::2]
+    subfields = dict(zip(codes, values, strict=True))
     if len(subfields) < len(codes):  # a code repeats: its values join
         subfields = {}
-        for code, value in zip(codes, parts[2::2], strict=True):
+        for code, value in zip(codes, values):
             subfields[code] = subfields[code] + value if code in subfields else value
-    remittance = "".join([subfields[code] for code in sorted(subfields)
-                          if code in _REMITTANCE_KEYS]).strip()
+    remittance = "".join([subfields[code] for code in _REMITTANCE_CODES
+                          if code in subfields]).strip()
     get = subfields.get
     return Details((get("32", "") + get("33", "")).strip(), get("31", "").strip(),
                    remittance or get("00", "").strip())

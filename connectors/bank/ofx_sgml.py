@@ -85,7 +85,7 @@ def _codec(encoding: str, charset: str) -> str:
             else "iso" + charset if charset.startswith("8859") else charset)
     try:
         return codecs.lookup(name).name
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a NUL in the name
         raise OfxError(f"unknown header CHARSET:{charset} (expected 1252, ISO-8859-1 or "
                        f"NONE)") from None
 
@@ -104,7 +104,7 @@ def _xml_tree(body: bytes) -> tuple[Element, str]:
     name = declared[1].decode() if declared else "utf-8"
     try:
         encoding = codecs.lookup(name).name
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a NUL in the name
         raise OfxError(f"unknown encoding {name!r} in the XML declaration") from None
     _decode(body, encoding, "the XML declaration")
     try:

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
-from ledger.posting.book import _insert_ignore, _take
+from ledger.posting.chain import insert_ignore, take_numbers
 from ledger.posting.tables import VoucherCounter
 from ledger.storage.review_tables import AuditEvent
 
@@ -50,9 +50,9 @@ def _digest(previous: str, row) -> str:
 def append_event(connection: Connection, company_id: str, *, actor: str, role: str, action: str, subject: str,
                  before: Any, after: Any, reason: str = "") -> int:
     """Append one event in the caller's transaction; returns its sequence number."""
-    _insert_ignore(connection, VoucherCounter.__table__,
-                   {"company_id": company_id, "period": AUDIT, "word": AUDIT, "last_number": 0})
-    seq = _take(connection, company_id, AUDIT, AUDIT, 1)
+    insert_ignore(connection, VoucherCounter.__table__,
+                  {"company_id": company_id, "period": AUDIT, "word": AUDIT, "last_number": 0})
+    seq = take_numbers(connection, company_id, AUDIT, AUDIT, 1)
     table = AuditEvent.__table__
     previous = connection.execute(select(table.c.hash).where(
         (table.c.company_id == company_id) & (table.c.seq == seq - 1))).scalar_one_or_none() or ""

@@ -1,14 +1,16 @@
 """Voucher tables: vouchers and lines (integer minor units), numbering counters, periods.
 
-Posted vouchers are immutable: database triggers (SQLite and PostgreSQL, migration 0005)
-refuse updates and deletes of a posted voucher and of its lines, whatever the client.
+Posted vouchers are immutable: database triggers (SQLite and PostgreSQL, migrations 0005 and
+0006) refuse updates and deletes of a posted voucher and any change to its lines, whatever
+the client. Foreign-currency vouchers keep their rate, its date and source, and every line
+its base-currency amounts (0006).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, UniqueConstraint
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -42,6 +44,13 @@ class VoucherRow(SQLModel, table=True):
     chain_seq: int | None = None                   # order in the company's hash chain
     prev_hash: str | None = Field(default=None, max_length=64)
     hash: str | None = Field(default=None, max_length=64)
+    # the conversion into the base currency (migration 0006): rate as exact decimal text
+    base_currency: str = Field(default="", max_length=3, sa_column_kwargs={"server_default": ""})
+    fx_rate: str = Field(default="1", max_length=32, sa_column_kwargs={"server_default": "1"})
+    fx_rate_date: date | None = None
+    fx_source: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    # SHA-256 of the voucher's canonical content (header and lines), made when it is drafted
+    content_hash: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
 
 
 class VoucherLineRow(SQLModel, table=True):
@@ -60,6 +69,8 @@ class VoucherLineRow(SQLModel, table=True):
     project: str = ""
     department: str = ""
     product_line: str = ""
+    base_debit_minor: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": text("0")})
+    base_credit_minor: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": text("0")})
 
 
 class VoucherCounter(SQLModel, table=True):
@@ -80,3 +91,16 @@ class AccountingPeriod(SQLModel, table=True):
     changed_by: str = Field(max_length=64)
     changed_at: datetime
     reason: str = ""
+
+
+class FxRateRow(SQLModel, table=True):
+    """Exchange rates: base-currency units per unit of ``currency`` on ``rate_date``, with the source."""
+
+    __tablename__ = "fx_rate"
+    company_id: str = Field(foreign_key="company.id", primary_key=True)
+    currency: str = Field(primary_key=True, max_length=3)
+    rate_date: date = Field(primary_key=True)
+    rate: str = Field(max_length=32)                 # exact decimal text, never a float
+    source: str
+    added_by: str = Field(max_length=64)
+    added_at: datetime

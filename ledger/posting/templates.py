@@ -77,12 +77,18 @@ class EventTemplate(BaseModel):
 class PostingTemplates(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     version: str = Field(min_length=1)
+    fx_account: str | None = Field(default=None, pattern=r"^\d{4,12}$")   # exchange differences (汇兑损益)
+    # one voucher word for every event (a company that numbers all vouchers as 记), else each event's own
+    single_word: str | None = Field(default=None, min_length=1, max_length=2)
     events: dict[str, EventTemplate]
 
 
 def load_templates(chart: ChartOfAccounts, path: Path = DEFAULT_TEMPLATES) -> PostingTemplates:
     templates = load_model(path, PostingTemplates)
     codes = {account.code for account in chart.accounts}
+    if templates.fx_account is not None and templates.fx_account not in codes:
+        raise ConfigError(f"{path}: key 'fx_account': found {templates.fx_account!r}, "
+                          f"expected an account code of the chart of accounts")
     for event, template in templates.events.items():
         for index, line in enumerate(template.lines):
             if line.account not in codes:

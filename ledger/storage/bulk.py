@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, text
+from sqlalchemy import Connection, Table, func, select, text
 
 
 def _allocate_ids(connection: Connection, table: Table, count: int) -> list[int]:
@@ -21,8 +22,22 @@ def _tuples(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]
     processors = [table.c[name].type.bind_processor(connection.dialect) for name in columns]
     if not any(processors):
         return columns, [tuple(row[c] for c in columns) for row in rows]
-    pairs = list(zip(columns, processors))
+    sqlite = connection.dialect.name == "sqlite"
+    pairs = list(zip(columns, [_once_per_object(p, sqlite) if p else None for p in processors]))
     return columns, [tuple(p(row[c]) if p else row[c] for c, p in pairs) for row in rows]
+
+
+def _once_per_object(processor, sqlite: bool):
+    """Bulk rows share objects (one ``now`` for a whole batch): process each once. On SQLite a
+    datetime becomes the text sqlite3's (slow, per-value) default adapter would have made."""
+    last: list = [object(), None]
+
+    def process(value):
+        if value is not last[0]:
+            result = processor(value)
+            last[0], last[1] = value, result.isoformat(" ") if sqlite and isinstance(result, datetime) else result
+        return last[1]
+    return process
 
 
 def _sqlite_literal(value: str | int) -> str | None:
@@ -77,9 +92,10 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, A
     if return_ids and connection.dialect.name == "postgresql":
         ids = _allocate_ids(connection, table, len(rows))
         rows = [{"id": i, **row} for i, row in zip(ids, rows)]
-    elif return_ids:
-        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        return list(connection.execute(statement, list(rows)).scalars())
+    elif return_ids:  # SQLite: one writer at a time, so the ids after the largest are this transaction's
+        top = connection.execute(select(func.max(table.c.id))).scalar() or 0
+        ids = list(range(top + 1, top + 1 + len(rows)))
+        rows = [{"id": i, **row} for i, row in zip(ids, rows)]
     columns, values = _tuples(connection, table, rows)
     insert_values(connection, table.name, columns, values)
     return ids

@@ -45,7 +45,9 @@ def counts_by_kind(engine: Engine, company_id: str) -> dict[str, int]:
     return {kind: stored.get(kind, 0) for kind in order}
 
 
-def load_counterparties(connection: Connection, company_id: str) -> list[Counterparty]:
+def load_counterparties(connection: Connection, company_id: str, *, tax_ids: bool = True) -> list[Counterparty]:
+    """Master data as domain records; ``tax_ids=False`` leaves tax ids out (and so skips
+    re-validating every stored 统一社会信用代码) for callers that look tax ids up on their own."""
     parties = CounterpartyRow.__table__
     aliases = CounterpartyAlias.__table__
     accounts = CounterpartyBankAccount.__table__
@@ -60,7 +62,8 @@ def load_counterparties(connection: Connection, company_id: str) -> list[Counter
     rows = connection.execute(select(parties).where(parties.c.company_id == company_id)
                               .order_by(parties.c.id))
     return [Counterparty(counterparty_id=r.external_id, role=Role(r.role), name=r.name,
-                         tax_id=r.tax_id, country=r.country, aliases=tuple(alias_map.get(r.id, ())),
+                         tax_id=r.tax_id if tax_ids else None, country=r.country,
+                         aliases=tuple(alias_map.get(r.id, ())),
                          bank_accounts=tuple(account_map.get(r.id, ()))) for r in rows]
 
 

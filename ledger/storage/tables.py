@@ -258,3 +258,60 @@ class MatchLinkRow(SQLModel, table=True):
     decided_by: str = Field(max_length=64)
     evidence: str  # JSON: each comparison's name, level, score and detail
     decided_at: datetime
+
+
+class OpenItemRow(SQLModel, table=True):
+    """An invoice with money still open: the matcher's working set, kept current by each run.
+
+    Written when invoices are stored (``refresh_open_items``), reduced by auto links and
+    deleted when settled, so a nightly run loads only what can still be paid.
+    """
+
+    __tablename__ = "open_item"
+    __table_args__ = (UniqueConstraint("company_id", "doc_type", "doc_no"),
+                      Index("ix_open_item_party_amount", "company_id", "doc_type", "party_id", "open_minor"))
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: str = Field(foreign_key="company.id")
+    document_id: int = Field(sa_column=Column(ForeignKey("document.id", ondelete="CASCADE"), nullable=False))
+    doc_type: str = Field(max_length=24)
+    doc_no: str = Field(max_length=128)
+    party_id: int | None = Field(default=None, sa_column=Column(ForeignKey("counterparty.id", ondelete="SET NULL"),
+                                                                nullable=True))
+    currency: str = Field(max_length=3)
+    gross_minor: int = Field(sa_type=BigInteger)
+    open_minor: int = Field(sa_type=BigInteger)
+    doc_date: date
+    due_date: date | None = None
+
+
+class PartyNameRow(SQLModel, table=True):
+    """A name as it appeared on a document or statement, and the party it resolved to.
+
+    Cached across runs: the matcher resolves each new name once. Automatic decisions
+    (``decided_by`` 'yecai') are valid for the master data they were made against
+    (``master_version``); a reviewer's decision stands until a reviewer changes it.
+    """
+
+    __tablename__ = "party_name"
+    __table_args__ = (UniqueConstraint("company_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: str = Field(foreign_key="company.id")
+    name: str
+    name_key: str            # the normalised name
+    party_id: int | None = Field(default=None, sa_column=Column(ForeignKey("counterparty.id", ondelete="CASCADE"),
+                                                                nullable=True))
+    level: str = Field(max_length=16)
+    score: float
+    matched: str = ""
+    master_version: str = Field(max_length=64)
+    decided_by: str = Field(max_length=64)
+    decided_at: datetime
+
+
+class MatchCursor(SQLModel, table=True):
+    """How far the matcher has worked through a company's stored rows (by row id)."""
+
+    __tablename__ = "match_cursor"
+    company_id: str = Field(foreign_key="company.id", primary_key=True)
+    name: str = Field(primary_key=True, max_length=64)   # 'bank_txn', 'invoice'
+    position: int = Field(sa_type=BigInteger)

@@ -108,6 +108,19 @@ def test_bank_transaction_identity_and_checks() -> None:
                         value_date=date(2026, 11, 2), amount=Money.parse("1.001", "CNY"))
 
 
+def test_bank_transaction_from_checked_fields_equals_the_constructed_one() -> None:
+    fields = ("NL91", "B7", date(2026, 11, 2), date(2026, 11, 3), Money.parse("-12.50", "EUR"),
+              "ACME", "DE02", "fee")
+    built = BankTransaction(account_no="NL91", txn_id="B7", booking_date=date(2026, 11, 2),
+                            value_date=date(2026, 11, 3), amount=Money.parse("-12.50", "EUR"),
+                            counterparty="ACME", counterparty_account="DE02", remittance="fee")
+    checked = BankTransaction.from_checked(*fields)
+    assert type(checked) is BankTransaction
+    assert checked == built and hash(checked) == hash(built) and repr(checked) == repr(built)
+    with pytest.raises(AttributeError):
+        checked.txn_id = "x"  # type: ignore[misc]
+
+
 def test_counterparty_tax_id_is_checked_for_chinese_parties_only() -> None:
     party = Counterparty(counterparty_id="C1", role=Role.CUSTOMER, name="华为",
                          tax_id="9144 0300 1922 0382 16", aliases=("华为技术", " ", "华为"))

@@ -95,3 +95,11 @@ def test_allocation_adds_up_exactly(money: Money, weights: list[int]) -> None:
     for part, weight in zip(parts, weights, strict=True):
         if weight == 0:
             assert part.to_minor() == 0
+
+
+def test_money_from_checked_parts_equals_the_constructed_one() -> None:
+    checked = Money.from_checked(Decimal("-12.50"), "EUR")
+    assert type(checked) is Money and checked == Money(Decimal("-12.50"), "EUR")
+    assert repr(checked) == "Money('-12.50', 'EUR')" and hash(checked) == hash(Money.parse("-12.50", "EUR"))
+    with pytest.raises(AttributeError):
+        checked.amount = Decimal(1)  # type: ignore[misc]

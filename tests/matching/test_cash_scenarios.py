@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from ledger.documents import SalesInvoice
 from tests.matching.scenario import HIK, codes, links, purchase_invoice, run, sales_invoice, txn
 
 # 44001234: 2 × 500.00 + 13 % VAT = 1130.00
@@ -81,3 +84,64 @@ def test_overdue_invoices_with_money_open() -> None:
     out = run([INV, sales_invoice("44009999", ("A", 1, "10.00"), party=HIK, due=5)],
               [txn("T1", "1130.00", remittance="44001234")])
     assert codes(out)["INVOICE_OVERDUE"] == {("44009999",)}
+
+
+def test_a_digit_mistyped_in_the_reference_still_finds_the_invoice() -> None:
+    out = run([INV], [txn("T1", "1130.00", remittance="货款 44001284")])
+    assert links(out) == {("44001234", "T1", "auto", "1130.00")}
+
+
+def test_a_reference_one_digit_off_from_two_invoices_is_never_decided() -> None:
+    out = run([INV, sales_invoice("44001236", ("A", 2, "500.00"), party=HIK)],
+              [txn("T1", "1130.00", counterparty="个人", remittance="货款 44001235")])
+    assert {(link[0], link[2]) for link in links(out)} == {("44001234", "suggested"), ("44001236", "suggested")}
+
+
+def test_a_payment_in_another_currency_settles_at_the_configured_rate() -> None:
+    usd = SalesInvoice(number="44007777", date=INV.date, due_date=INV.due_date, counterparty=HIK.name, currency="USD",
+                       lines=INV.lines)                                                 # USD 1130.00
+    at_rate = run([usd], [txn("T1", "8010.00", counterparty=HIK.name, remittance="货款 44007777")])  # 7.09 CNY/USD
+    assert links(at_rate) == {("44007777", "T1", "auto", "1130.00")} and at_rate.settled_txns == {"3105:T1"}
+    assert at_rate.links[0].evidence.comparisons[2].level == "fx_within_tolerance"
+    far_off = run([usd], [txn("T1", "1130.00", counterparty=HIK.name, remittance="货款 44007777")])  # CNY 1130
+    assert {link[2] for link in links(far_off)} == {"suggested"} and far_off.settled_txns == set()
+
+
+def test_several_transactions_settle_one_invoice_and_the_rest_stays_open() -> None:
+    out = run([INV], [txn("T1", "500.00", remittance="44001234 第一笔"), txn("T2", "300.00", remittance="44001234",
+                                                                          days=9)], as_of=INV.due_date + timedelta(5))
+    assert links(out) == {("44001234", "T1", "auto", "500.00"), ("44001234", "T2", "auto", "300.00")}
+    assert codes(out)["INVOICE_OVERDUE"] == {("44001234",)}   # 330.00 still open past the due date
+
+
+def test_a_reviewers_name_decision_is_reused_and_a_rejected_pair_never_returns() -> None:
+    from ledger.settings import Tolerances
+    from matching.engine import run_matching
+    from matching.parties import Resolution
+    from matching.resolution import CachedResolver
+    from matching.rules import load_rules
+    from tests.matching.scenario import DAY, PARTIES
+
+    payment = txn("T1", "1130.00", counterparty="HAIER SMART HOME", remittance="货款")
+    unknown = run([INV], [payment])
+    assert {link[2] for link in links(unknown)} == {"suggested"}          # amount only: a person decides
+    taught = CachedResolver(PARTIES, {"HAIER SMART HOME": Resolution("C1", 1.0, "reviewer", "C1")})
+    known = run_matching([INV], [payment], PARTIES, DAY + timedelta(20), load_rules(), Tolerances(), resolver=taught)
+    assert links(known) == {("44001234", "T1", "auto", "1130.00")} and "HAIER SMART HOME" not in taught.new
+    rejected = frozenset({("sales_invoice", "44001234", "bank_txn", "3105:T1")})
+    never = run_matching([INV], [payment], PARTIES, DAY + timedelta(20), load_rules(), Tolerances(), resolver=taught,
+                         rejected=rejected)
+    assert links(never) == set() and codes(never)["UNMATCHED_BANK_TXN"] == {("T1",)}
+
+
+def test_no_payment_settles_a_document_marked_as_a_duplicate() -> None:
+    from ledger.settings import Tolerances
+    from matching.engine import run_matching
+    from matching.rules import load_rules
+    from tests.matching.scenario import DAY, PARTIES
+
+    twin = sales_invoice("44001299", ("A", 2, "500.00"), days=1)
+    out = run_matching([INV, twin], [txn("T1", "1130.00", remittance="货款 44001299")], PARTIES, DAY + timedelta(20),
+                       load_rules(), Tolerances(), blocked=frozenset({("sales_invoice", "44001299")}))
+    assert ("44001299", "T1", "auto", "1130.00") not in links(out)
+    assert links(out) == {("44001234", "T1", "auto", "1130.00")}   # the party's one other open item of that amount

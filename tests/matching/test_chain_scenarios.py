@@ -68,3 +68,16 @@ def test_ambiguous_orders_for_a_shipment_are_suggestions() -> None:
     out = run([order(SalesOrder, "SO1", ("A", 5, "10.00")), order(SalesOrder, "SO2", ("A", 5, "10.00")),
                shipment(Delivery, "DN1", ("A", 5), days=2)])
     assert links(out) == {("SO1", "DN1", "suggested", None), ("SO2", "DN1", "suggested", None)}
+
+
+def test_a_rejected_link_is_never_made_again_and_the_other_candidate_stands() -> None:
+    from ledger.settings import Tolerances
+    from matching.engine import run_matching
+    from matching.rules import load_rules
+    from tests.matching.scenario import PARTIES
+
+    documents = [order(SalesOrder, "SO1", ("A", 5, "10.00")), order(SalesOrder, "SO2", ("A", 5, "10.00")),
+                 shipment(Delivery, "DN1", ("A", 5), days=2, order_ref="SO1")]
+    rejected = frozenset({("sales_order", "SO1", "delivery", "DN1")})   # the reference was wrong, said a reviewer
+    out = run_matching(documents, [], PARTIES, DAY + timedelta(days=10), load_rules(), Tolerances(), rejected=rejected)
+    assert links(out) == {("SO2", "DN1", "auto", None)}

@@ -50,10 +50,14 @@ PARTIES = [
     ("whatever", {"accounts": ["622200001111"]}, "C1", "bank_account"),
     ("海尔智家股份有限公司", {"tax_ids": [None]}, None, "ambiguous"),  # same core name as C2: never guessed
     ("JINGDONG CENTURY", {}, "C3", "exact"),                      # alias from master data
-    ("北京京东世纪贸易有限公", {}, "C3", "fuzzy"),                   # cut short by the bank
+    ("北京京东世纪贸易有限公", {}, "C3", "exact"),                   # the legal form cut short by the bank
+    ("北京京东世纪贸易有限公司北京分", {}, "C3", "fuzzy"),           # cut at 35 characters mid-branch
     ("Jenkins Group", {}, "C4", "exact"),                          # the legal form tells two parties apart
     ("Jenkns LLC", {}, "C5", "fuzzy"),
     ("京东世纪", {}, "C3", "short_name"),
+    ("Qingdao Haier Zhijia Co., Ltd.", {}, "C1", "pinyin"),       # pinyin with the place: only C1 is in Qingdao
+    ("HAIER ZHIJIA", {}, None, "ambiguous"),                      # C1 and C2 spell alike without it
+    ("BEIJING JINGDONG SHIJI MAOYI YOUXIAN GONGSI", {}, "C3", "pinyin"),   # the legal form in pinyin too
     ("青岛海尔智家股份有限公司", {}, "C1", "exact"),                 # the legal form decides
     ("南京紫金山贸易有限公司", {}, None, "none"),
 ])
@@ -92,3 +96,14 @@ def test_corrupted_names_resolve_to_their_originals() -> None:
     accuracy = correct / len(corrupted)
     print(f"name_matching corrupted → original top-1: {accuracy:.1%} of {len(corrupted)}")
     assert accuracy >= 0.95
+
+
+def test_names_cut_at_35_characters_by_the_bank_resolve() -> None:
+    parties = [*PARTIES, Counterparty(counterparty_id="C6", role=Role.CUSTOMER, country="SG",
+                                      name="Contoso Electronics International Trading Pte. Ltd."),
+               Counterparty(counterparty_id="C7", role=Role.CUSTOMER, country="SG", name="Contoso Foods Pte. Ltd.")]
+    cut = "CONTOSO ELECTRONICS INTERNATIONAL TRADING PTE. LTD."[:35]
+    long_chinese = "中国石油天然气股份有限公司广东销售分公司湛江霞山经营部加油站管理中心有限公司"
+    parties.append(Counterparty(counterparty_id="C8", role=Role.CUSTOMER, name=long_chinese))
+    found = PartyIndex(parties).resolve([cut, long_chinese[:35]])
+    assert [(r.counterparty_id, r.level) for r in found] == [("C6", "fuzzy"), ("C8", "fuzzy")]

@@ -96,3 +96,12 @@ def test_expressions_and_templates_are_validated(tmp_path: Path) -> None:
                    'amount = "gross ** 2" }]'), encoding="utf-8")
     with pytest.raises(ConfigError, match="names joined by"):
         load_templates(CHART, bad)
+
+
+def test_a_single_voucher_word_can_replace_the_words_of_the_events() -> None:
+    single = TEMPLATES.model_copy(update={"single_word": "记"})
+    receipt = event("customer_receipt", received="1.00", settled="1.00", fee="0", unapplied="0")
+    assert post(receipt, TEMPLATES, CHART).word == "收" and post(receipt, single, CHART).word == "记"
+    vouchers = number([post(event("sales_invoice", key="a", gross="1.13", net="1.00", tax="0.13"), single, CHART),
+                       post(receipt, single, CHART)])
+    assert [v.number for v in vouchers] == ["记-2026-11-0001", "记-2026-11-0002"]

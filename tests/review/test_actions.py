@@ -184,6 +184,8 @@ def test_a_crash_after_posting_leaves_nothing_posted_and_no_number_used(migrated
     monkeypatch.undo()
     number = approve_voucher(migrated, books, voucher_id, Actor("approver1", "approver"))
     assert number.endswith("-0001")   # the rolled-back posting gave its number back
+    with pytest.raises(BookError, match="is posted: only reviewed vouchers are posted"):   # a second click
+        approve_voucher(migrated, books, voucher_id, Actor("approver2", "approver"))
     with migrated.connect() as connection:
         assert connection.execute(select(events.c.subject).where(events.c.action == "approve")).scalars().all() \
             == [f"voucher:{voucher_id}"]

@@ -18,7 +18,7 @@ from tests.review.test_web import item_id, logged_in, site  # noqa: F401 (site i
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [*sorted((ROOT / "review").glob("*.py")), *sorted((ROOT / "review" / "web").glob("*.py")),
-           ROOT / "ledger" / "posting" / "book.py", ROOT / "ledger" / "posting" / "audit.py"]
+           *(ROOT / "ledger" / "posting" / name for name in ("book.py", "chain.py", "audit.py"))]
 ERRORS = {"ActionError", "BookError", "AuthError", "RoleError", "Refused", "Done", "BrokenAudit", "Broken"}
 
 

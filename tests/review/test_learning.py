@@ -73,7 +73,7 @@ def test_the_nightly_run_fills_the_queue_columns_and_the_nightly_figures(synced)
     assert 0 < night.settled_txns <= night.bank_txns
 
 
-def test_an_ignored_pair_never_returns_and_autonomy_accepts_the_untied_rest(synced) -> None:
+def test_an_ignored_pair_never_returns_and_the_other_candidate_stands(synced) -> None:
     engine, db = synced
     first, second = suggestions(engine)
     assert first.decision == second.decision == "suggested"
@@ -86,31 +86,45 @@ def test_an_ignored_pair_never_returns_and_autonomy_accepts_the_untied_rest(sync
     keys = {link.key for link in output.links}
     assert ("sales_invoice", second.from_no, "bank_txn", TIED) not in keys      # never suggested again
     kept = next(link for link in output.links if link.key[1] == first.from_no and link.to_no == TIED)
-    assert kept.decision is Decision.SUGGESTED                                   # no autonomy yet
+    # the person's rejection broke the tie: the payer's only open invoice of that amount is left
+    assert kept.decision is Decision.AUTO and kept.evidence.comparisons[-1].level == "unique"
     party = output.parties[("sales_invoice", first.from_no)]
 
-    promoted = next(link for link in rematch(engine, frozenset({party})).links
-                    if link.from_no == first.from_no and link.to_no == TIED)
-    assert promoted.decision is Decision.AUTO and promoted.evidence.decided_by == "yecai:autonomy"
-    assert promoted.evidence.comparisons[-1].name == "autonomy"
-
-    # the nightly run stores both decisions: the rejection stays, the earned one is refreshed
+    # the nightly run stores both decisions: the rejection stays, the rest is decided again
     table = PartyAutonomy.__table__
     with engine.connect() as connection:    # the ignore counted as a decline of the same customer
         assert connection.execute(select(table.c.declines).where(table.c.counterparty == party)).scalar_one() == 1
-    with engine.connect() as connection:
         assert party not in autonomous_parties(connection, BOOKS.company_id, BOOKS.settings.autonomy)
     with engine.begin() as connection:      # … long ago, and many confirmations since
         connection.execute(update(table).where(table.c.counterparty == party).values(
             confirmations=40, last_decline_at=datetime.now(UTC) - timedelta(days=90)))
+    with engine.connect() as connection:
+        assert party in autonomous_parties(connection, BOOKS.company_id, BOOKS.settings.autonomy)
     assert runner.invoke(app, ["sync", "--config", str(EXAMPLE_CONFIG), "--db", db]).exit_code == 0
     stored = {row.from_no: (row.decision, row.decided_by) for row in suggestions(engine)}
-    assert stored == {first.from_no: ("auto", "yecai:autonomy"), second.from_no: ("rejected", "reviewer1")}
-    # the promoted suggestion waits for nobody now: its LOW_CONFIDENCE_MATCH item is closed by yecai
+    assert stored == {first.from_no: ("auto", "yecai"), second.from_no: ("rejected", "reviewer1")}
+    # the suggestion decided automatically now waits for nobody: its LOW_CONFIDENCE_MATCH item is closed by yecai
     with engine.connect() as connection:
         closed = connection.execute(select(items.c.status, items.c.resolved_by).where(
             items.c.detail == f"{first.from_no}->{TIED}")).one()
     assert tuple(closed) == ("resolved", "yecai")
+
+
+def test_earned_autonomy_accepts_an_untied_suggestion_of_its_party() -> None:
+    from ledger.settings import Tolerances
+    from matching.rules import load_rules
+    from tests.matching.scenario import DAY, PARTIES, sales_invoice, txn
+
+    invoice = sales_invoice("44001234", ("A", 2, "500.00"))
+    partial = txn("T1", "600.00", remittance="货款")                  # a partial payment: a person decides
+    plain = run_matching([invoice], [partial], PARTIES, DAY + timedelta(20), load_rules(), Tolerances())
+    assert [link.decision for link in plain.links] == [Decision.SUGGESTED]
+    party = plain.parties[("sales_invoice", "44001234")]
+    earned_run = run_matching([invoice], [partial], PARTIES, DAY + timedelta(20), load_rules(), Tolerances(),
+                              autonomous=frozenset({party}))
+    promoted = earned_run.links[0]
+    assert promoted.decision is Decision.AUTO and promoted.evidence.decided_by == "yecai:autonomy"
+    assert promoted.evidence.comparisons[-1].name == "autonomy"
 
 
 def test_ties_are_never_promoted(synced) -> None:

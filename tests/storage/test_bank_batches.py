@@ -122,3 +122,17 @@ def test_a_failure_at_any_point_of_a_bulk_run_leaves_database_cursor_and_digests
     complete = store(migrated, company_id, "src", stream, cursor="after")
     assert complete.inserted["bank_txn"] == 50 and complete.changed == []
     assert read_cursor(migrated, company_id, "src") == "after"
+
+
+def test_a_stored_key_in_a_later_copy_span_rolls_back_only_that_span(migrated, monkeypatch) -> None:
+    monkeypatch.setattr(store_module._BankStage, "SPAN", 2)  # PostgreSQL: two chunks per COPY
+    company_id = company(migrated)
+    store(migrated, company_id, "src", [batch(range(40, 45))])
+    chunks = [batch(range(0, 10)), batch(range(10, 20)), batch(range(20, 30)), batch(range(38, 48), changed={41}),
+              batch(range(30, 38))]
+    result = store(migrated, company_id, "src", chunks)
+    assert (result.inserted["bank_txn"], result.unchanged["bank_txn"]) == (43, 4)
+    assert result.changed == [("bank_txn", "3105:T00041")]
+    assert chunk_count(migrated) == 1 + 4  # every chunk but the one with the changed row
+    with migrated.connect() as connection:
+        assert sorted(load_bank_transactions(connection, company_id), key=lambda t: t.txn_id) == TXNS[:48]

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import doctest
+import gc
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
+import connectors.bank.mt940
+import connectors.bank.mt940_details
+import connectors.bank.statement
 from connectors.bank.mt940 import parse_mt940
+from connectors.bank.statement import cycle_collection_paused
 
 STATEMENT = """:20:REF1
 :25:NL01BANK0123456789
@@ -114,3 +122,46 @@ def test_mt942_currency_from_floor_limit_and_unknown_tags_reported():
     parsed = parse(text)
     assert [t.amount.amount for t in parsed.transactions] == [Decimal("5.00")]
     assert [p.field for p in parsed.problems] == ["99"]
+
+
+def test_an_unknown_floor_limit_currency_is_a_problem_and_its_lines_too_not_a_crash():
+    text = (":20:INTRA\n:25:DE01/123\n:28C:1/1\n:34F:XXX0,\n:13D:2612301200+0100\n"
+            ":61:261230C5,00NTRFX1\n:86:a\n-\n:20:NEXT\n:25:DE01/123\n:34F:EUR0,\n"
+            ":61:261230C6,00NTRFX2\n-")
+    parsed = parse(text)
+    assert [t.amount.amount for t in parsed.transactions] == [Decimal("6.00")]
+    assert [(p.row, p.field) for p in parsed.problems] == [(4, "34F"), (6, "currency")]
+    assert "'XXX'" in parsed.problems[0].message and "ISO 4217" in parsed.problems[0].message
+
+
+def test_an_amount_beyond_decimal_precision_is_a_problem_of_its_line_only():
+    text = (":20:R\n:25:NL01\n:28C:1\n:60F:C261102EUR0,00\n"
+            ":61:2611021102C123456789012345678901234567890,00NTRFX//B1\n:86:a\n"
+            ":61:2611021102C5,00NTRFX//B2\n:62F:C261102EUR5,00\n-")
+    parsed = parse(text)
+    assert [t.txn_id for t in parsed.transactions] == ["B2"]
+    assert [(p.row, p.field) for p in parsed.problems] == [(5, "amount")]
+    assert "at most 28 digits" in parsed.problems[0].message
+
+
+@pytest.mark.parametrize("module", [connectors.bank.mt940, connectors.bank.mt940_details,
+                                    connectors.bank.statement])
+def test_worked_examples_in_docstrings(module) -> None:
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0
+
+
+def test_the_cycle_collector_is_as_it_was_after_a_parse_even_a_failing_one():
+    assert gc.isenabled()
+    parse(STATEMENT)
+    assert gc.isenabled()
+    with pytest.raises(ZeroDivisionError), cycle_collection_paused():
+        assert not gc.isenabled()
+        1 / 0  # noqa: B018
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        parse(STATEMENT)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

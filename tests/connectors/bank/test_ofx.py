@@ -133,6 +133,7 @@ def test_malformed_files_are_described_problems():
         b"hello\n<OFX></OFX>": "not KEY:VALUE",
         b"OFXHEADER:100\nENCODING:EBCDIC\n\n<OFX></OFX>": "unknown header ENCODING",
         b"OFXHEADER:100\nCHARSET:KLINGON\n\n<OFX></OFX>": "unknown header CHARSET",
+        b"OFXHEADER:100\nCHARSET:12\x0052\n\n<OFX></OFX>": "unknown header CHARSET",  # found by the fuzzer
         sgml("<OFX><CODE>0</CODE></BANKTRANLIST></OFX>"): "closes no open element",
         sgml(CHECKING.replace("</OFX>", "")): "is never closed",
         sgml("<OFX><BANKMSGSRSV1></OFX"): "unreadable markup",

@@ -1,0 +1,207 @@
+"""Matching at scale: bank transactions against open invoices already in the database.
+
+    .venv/bin/python -m benchmarks.bench_scale                      # 1,000,000 vs ~1,250,000, delta 50,000
+    .venv/bin/python -m benchmarks.bench_scale --chains 130000 --transactions 100000 --delta 5000
+
+Seeds a database once (SQLite file, kept under ``--work`` and copied for each run; or a
+throwaway PostgreSQL database with ``--postgres URL``) from the synthetic generator's
+standard profile through the bulk paths: counterparties, invoice headers, the first
+``--transactions`` bank lines by booking date, and the open items built from the
+invoices. Then, each in a fresh child process so that its peak memory is its own:
+
+1. full: load the open items and the new transactions, resolve payers, settle, write
+   links, open amounts and exceptions (``flows.settle_step.settle_new_transactions``);
+2. delta: store the next ``--delta`` bank lines and run the same step again, which
+   touches only them and the open items left.
+
+Prints wall seconds, CPU seconds (user + system of the child) and peak RSS per phase, and
+the machine's load. Goals (issue 5, 2 cores): full ≤ 30 s and ≤ 2.5 GB; delta ≤ 5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+
+from benchmarks.synth import PROFILES, Synth
+from ledger.settings import Tolerances
+from ledger.storage import migrate
+from ledger.storage.bulk import insert_values
+from ledger.storage.engine import make_engine
+from matching.rules import load_rules
+
+COMPANY = "scale"
+GOALS = {"full": (30.0, 2.5), "delta": (5.0, None)}
+
+
+def _minor(text_amount: str) -> int:
+    return int(Decimal(text_amount).scaleb(2))
+
+
+def seed(engine: Engine, chains: int, transactions: int, delta: int, seed_value: int) -> dict:
+    """Write the synthetic company; returns counts. The delta's bank lines go to a side file."""
+    started = time.perf_counter()
+    gc.disable()   # millions of rows held, none in cycles: the collector would only rescan them
+    synth = Synth(chains, PROFILES["standard"], seed_value, files=("sales_invoices", "purchase_invoices", "bank"))
+    synth.build()
+    generated = time.perf_counter()
+    migrate.upgrade(engine)
+    bank = sorted(synth.rows["bank"], key=lambda r: (r[2], r[0], r[1]))
+    full, later = bank[:transactions], bank[transactions:transactions + delta]
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO company (id, name, base_currency) VALUES (:id, 'scale', 'CNY')"),
+                           {"id": COMPANY})
+        parties = synth.customers + synth.suppliers
+        insert_values(connection, "counterparty", ("id", "company_id", "external_id", "role", "name", "tax_id",
+                                                   "country"),
+                      [(n, COMPANY, p.pid, p.role, p.legal, p.tax_id, "CN") for n, p in enumerate(parties, 1)])
+        insert_values(connection, "counterparty_alias", ("counterparty_id", "alias", "source"),
+                      [(n, p.short, "master") for n, p in enumerate(parties, 1)])
+        insert_values(connection, "counterparty_bank_account", ("counterparty_id", "account_no"),
+                      [(n, p.account) for n, p in enumerate(parties, 1)])
+        headers: dict[tuple[str, str], list] = {}
+        totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+        for kind, rows in (("sales_invoice", synth.rows["sales_invoices"]),
+                           ("purchase_invoice", synth.rows["purchase_invoices"])):
+            for row in rows:
+                key = (kind, row[0])
+                headers.setdefault(key, row)
+                totals[key][0] += _minor(row[13])
+                totals[key][1] += _minor(row[14])
+        insert_values(connection, "document", (
+            "company_id", "kind", "doc_no", "doc_date", "due_date", "counterparty", "counterparty_tax_id", "currency",
+            "order_ref", "shipment_ref", "net_minor", "tax_minor", "project", "department", "source", "content_hash"),
+            [(COMPANY, kind, number, row[1], row[2], row[3], row[4] or None, row[7], row[5], row[6], *totals[(kind,
+              number)], "", "", "synth", "") for (kind, number), row in headers.items()])
+        _bank(connection, full)
+    stored = time.perf_counter()
+    from flows.settle_step import refresh_open_items_step
+
+    items = refresh_open_items_step(engine, COMPANY, load_rules())
+    indexed = time.perf_counter()
+    gc.enable()
+    return {"invoices": len(headers), "open_items": items, "transactions": len(full), "delta": later,
+            "seconds": {"generate": round(generated - started, 1), "store": round(stored - generated, 1),
+                        "open_items (names resolved cold)": round(indexed - stored, 1)}}
+
+
+def _bank(connection, rows: list[list[str]]) -> None:
+    insert_values(connection, "bank_txn", (
+        "company_id", "account_no", "txn_id", "booking_date", "value_date", "amount_minor", "currency", "counterparty",
+        "counterparty_account", "remittance", "source", "content_hash"),
+        [(COMPANY, r[0], r[1], r[2], r[3], _minor(r[4]), r[5], r[6], r[7], r[8], "synth", "") for r in rows])
+
+
+def phase(url: str) -> None:
+    """One timed settle run in this (child) process; prints a JSON line."""
+    from flows.settle_step import settle_new_transactions
+
+    engine = make_engine(url)
+    wall, cpu = time.perf_counter(), time.process_time()
+    run = settle_new_transactions(engine, COMPANY, load_rules(), Tolerances())
+    print(json.dumps({"wall": round(time.perf_counter() - wall, 2), "cpu": round(time.process_time() - cpu, 2),
+                      "rss_gb": round(_peak_rss_kb() / 1024 / 1024, 2), "transactions": run.transactions,
+                      "open_items": run.open_items, "links": run.links, "settled": run.settled,
+                      "closed": run.closed, "exceptions": run.exceptions, "new_names": run.new_names,
+                      "steps": run.seconds, "cpu_steps": run.cpu_seconds}))
+
+
+def _peak_rss_kb() -> int:
+    """This process's own peak resident set (VmHWM). Not ru_maxrss: a child started by fork and exec
+    inherits the parent's high-water mark in it, and the parent holds the whole seed."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _child(url: str) -> dict:
+    output = subprocess.run([sys.executable, "-m", "benchmarks.bench_scale", "--phase", url], check=True,
+                            capture_output=True, text=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--chains", type=int, default=1_300_000, help="synthetic chains (≈0.96 invoices each)")
+    parser.add_argument("--transactions", type=int, default=1_000_000)
+    parser.add_argument("--delta", type=int, default=50_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--work", type=Path, default=Path("benchmarks/out/scale"))
+    parser.add_argument("--postgres", help="a PostgreSQL server URL; a throwaway database is made and dropped")
+    parser.add_argument("--phase", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase:
+        phase(args.phase)
+        return
+    print(f"{os.cpu_count()} cores; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
+          f"{args.chains:,} chains, {args.transactions:,} transactions, delta {args.delta:,}", flush=True)
+    if args.postgres:
+        from benchmarks.databases import temporary_postgres
+
+        with temporary_postgres(args.postgres) as engine:
+            url = engine.url.render_as_string(hide_password=False)
+            seeded = seed(engine, args.chains, args.transactions, args.delta, args.seed)
+            _report(seeded, url, lambda: _store_delta(engine, seeded["delta"]))
+        return
+    args.work.mkdir(parents=True, exist_ok=True)
+    pristine = args.work / f"seed-{args.chains}-{args.transactions}-{args.delta}-{args.seed}.db"
+    delta_file = pristine.with_suffix(".delta.json")
+    if not pristine.exists():
+        engine = make_engine(f"sqlite:///{pristine}.tmp")
+        seeded = seed(engine, args.chains, args.transactions, args.delta, args.seed)
+        engine.dispose()
+        Path(f"{pristine}.tmp").rename(pristine)
+        delta_file.write_text(json.dumps(seeded), encoding="utf-8")
+    else:
+        seeded = json.loads(delta_file.read_text(encoding="utf-8"))
+        seeded["seconds"] = {"(seeded earlier)": 0}
+    working = args.work / "run.db"
+    shutil.copyfile(pristine, working)
+    engine = make_engine(f"sqlite:///{working}")
+    _report(seeded, f"sqlite:///{working}", lambda: _store_delta(engine, seeded["delta"]))
+
+
+def _store_delta(engine: Engine, rows: list[list[str]]) -> None:
+    with engine.begin() as connection:
+        _bank(connection, rows)
+
+
+def _report(seeded: dict, url: str, store_delta) -> None:
+    print(f"seeded: {seeded['invoices']:,} invoices ({seeded['open_items']:,} open items), "
+          f"{seeded['transactions']:,} transactions; " + ", ".join(f"{k} {v}s" for k, v in seeded["seconds"].items()),
+          flush=True)
+    results = {"full": _child(url)}
+    store_delta()
+    results["delta"] = _child(url)
+    print(f"{'phase':6} {'txns':>9} {'open items':>10} {'auto':>9} {'suggested':>9} {'settled':>9} "
+          f"{'wall s':>7} {'cpu s':>7} {'peak GB':>8}  goal")
+    for name, r in results.items():
+        seconds, memory = GOALS[name]
+        goal = f"≤ {seconds:.0f} s" + (f", ≤ {memory} GB" if memory else "")
+        print(f"{name:6} {r['transactions']:>9,} {r['open_items']:>10,} {r['links'].get('auto', 0):>9,} "
+              f"{r['links'].get('suggested', 0):>9,} {r['settled']:>9,} {r['wall']:>7.1f} {r['cpu']:>7.1f} "
+              f"{r['rss_gb']:>8.2f}  {goal}")
+        print(f"       wall per step: {r['steps']}; cpu per step: {r['cpu_steps']}")
+        print(f"       exceptions {r['exceptions']:,}; open items closed {r['closed']:,}; "
+              f"new names {r['new_names']:,}")
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (date {date.today()})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""The counterparty resolution cache, read before and written after each matching run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Connection
+
+from ledger.storage.matching_state import (
+    CachedName,
+    load_master_name_keys,
+    load_name_cache,
+    load_party_keys,
+    master_version,
+    save_name_cache,
+)
+from ledger.storage.read import load_counterparties
+from matching.parties import Resolution
+from matching.resolution import CachedResolver
+from matching.rules import MatchingRules
+
+
+def cached_resolver(connection: Connection, company_id: str, rules: MatchingRules,
+                    names: Iterable[str] | None = None) -> tuple[CachedResolver, str]:
+    """A resolver holding the decisions still valid for this master data, and that master data's version.
+
+    With ``names`` (the incremental step): only those names' decisions are read, and master data is
+    read (without re-validating tax ids) only if one of them is new, which must happen while
+    ``connection`` is open; tax ids and bank accounts are read at once, as plain columns.
+    """
+    version = master_version(connection, company_id, rules.version)
+    stored = load_name_cache(connection, company_id, version, only=names)
+    cache = {name: Resolution(c.party, c.score, c.level, c.matched) for name, c in stored.items()}
+    options = {"threshold": rules.name_threshold, "margin": rules.name_margin}
+    if names is None:
+        keys = {name: c.key for name, c in stored.items() if c.key}
+        return CachedResolver(load_counterparties(connection, company_id), cache, keys=keys, **options), version
+    tax_ids, accounts = load_party_keys(connection, company_id)
+
+    def master_data() -> list:
+        resolver.keys.update(load_master_name_keys(connection, company_id))
+        return load_counterparties(connection, company_id, tax_ids=False)
+
+    resolver = CachedResolver(master_data, cache, tax_ids=tax_ids, accounts=accounts, keys={}, **options)
+    return resolver, version
+
+
+def save_names(connection: Connection, company_id: str, version: str, resolver: CachedResolver) -> int:
+    """Keep the names this run resolved for the next one."""
+    return save_name_cache(connection, company_id, version, {
+        name: (key, CachedName(r.counterparty_id, r.level, r.score, r.matched))
+        for name, (key, r) in resolver.new.items()})

@@ -1,0 +1,254 @@
+"""Posting (记账) and the tamper-evident hash chain over posted vouchers.
+
+    post(engine, "acme", ids, by="wang.zhuguan")   # 记-2026-11-0001…, all or none
+    verify_chain(engine, "acme")                   # None, or the first voucher whose hash breaks
+
+A voucher's content (header and every line, amounts in minor units) has canonical bytes,
+compact JSON, hashed once when the voucher is drafted (``content_hash``). Posting chains it:
+
+    hash = SHA-256(previous hash ‖ 0x1E ‖ voucher_no, posted_by, chain position, content_hash)
+
+``verify_chain`` recomputes every content hash from the stored rows, never trusting the stored
+one, so changing any stored amount, account, dimension, rate or number breaks the chain at
+that voucher. (Editing a draft's lines behind the application's back is caught the same way:
+the posted hash then covers content the lines no longer have.)
+
+Posting is set-based: one counter UPDATE per (period, word) reserves the numbers (the row lock
+serialises posters; a rollback gives the numbers back, so posted numbers are exactly 1..N),
+one read of the vouchers, one aggregate that every voucher balances in its currency and in
+the base currency, the chain in a tight loop, then the numbers and hashes go into a temporary
+table (executemany on SQLite, COPY on PostgreSQL) and one UPDATE … FROM posts them all. One
+statement instead of one per voucher matters: the immutability triggers make every UPDATE
+statement two-pass on SQLite.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ledger.posting import raw
+from ledger.posting.tables import VoucherCounter, VoucherRow
+
+CHAIN = "chain"
+
+#: the voucher columns the content covers, in canonical order (dates as ISO text)
+CONTENT = ("event_key", "voucher_date", "word", "currency", "doc_type", "doc_no", "reversal_of", "base_currency",
+           "fx_rate", "fx_rate_date", "fx_source")
+#: the line columns the content covers
+LINE = ("line_no", "account_code", "account_name", "debit_minor", "credit_minor", "summary", "customer", "supplier",
+        "project", "department", "product_line", "base_debit_minor", "base_credit_minor")
+_DATES = (CONTENT.index("voucher_date"), CONTENT.index("fx_rate_date"))
+
+
+class BookError(ValueError):
+    """A refused action; the message says why and what to do instead."""
+
+
+@dataclass(frozen=True, slots=True)
+class Broken:
+    voucher_no: str
+    chain_seq: int
+    reason: str
+
+
+def content_hash(header: Sequence, lines: Sequence[Sequence]) -> str:
+    """SHA-256 of a voucher's canonical bytes: ``header`` in CONTENT order, ``lines`` in LINE
+    order, sorted by line number."""
+    return hashlib.sha256(json.dumps((header, lines), ensure_ascii=False, separators=(",", ":"))
+                          .encode("utf-8")).hexdigest()
+
+
+def chain_link(previous: str, voucher_no: str, posted_by: str, chain_seq: int, content: str) -> str:
+    return hashlib.sha256(f"{previous}\x1e{voucher_no}\x1f{posted_by}\x1f{chain_seq}\x1f{content}"
+                          .encode()).hexdigest()
+
+
+def _header(row: Sequence) -> list:
+    header = list(row)
+    for index in _DATES:
+        header[index] = raw.iso(header[index])
+    return header
+
+
+def insert_ignore(connection: Connection, table, values: dict) -> None:
+    dialect = postgresql if raw.is_postgres(connection) else sqlite
+    connection.execute(dialect.insert(table).values(**values).on_conflict_do_nothing())
+
+
+def take_numbers(connection: Connection, company_id: str, period: str, word: str, count: int) -> int:
+    """Reserve ``count`` numbers from a counter in one UPDATE; returns the first."""
+    table = VoucherCounter.__table__
+    insert_ignore(connection, table, {"company_id": company_id, "period": period, "word": word, "last_number": 0})
+    where = (table.c.company_id == company_id) & (table.c.period == period) & (table.c.word == word)
+    last = connection.execute(update(table).where(where).values(last_number=table.c.last_number + count)
+                              .returning(table.c.last_number)).scalar_one()
+    return last - count + 1
+
+
+def lines_by_voucher(connection: Connection, company_id: str, ids: Sequence[int], state: str) -> dict[int, list]:
+    """Lines in LINE order per voucher; many ids read the company's vouchers in ``state``."""
+    columns = ", ".join(f"l.{c}" for c in ("voucher_id", *LINE))
+    many = len(ids) > raw.IN_LIMIT
+    rows = raw.fetch_by_ids(
+        connection, f"SELECT {columns} FROM voucher_line l WHERE l.voucher_id IN ({{ids}})", ids,
+        params=(company_id, state) if many else (),
+        fallback=f"SELECT {columns} FROM voucher_line l JOIN voucher v ON v.id = l.voucher_id "
+                 f"WHERE v.company_id = ? AND v.state = ?")
+    wanted = set(ids)
+    by_voucher: dict[int, list] = {}
+    for line in rows:
+        if line[0] in wanted:
+            by_voucher.setdefault(line[0], []).append(list(line[1:]))
+    for lines in by_voucher.values():
+        lines.sort()
+    return by_voucher
+
+
+HEADER = ("id", "state", "prepared_by", "period", "word", "currency", "base_currency", "content_hash", *CONTENT)
+
+
+def _reviewed(connection: Connection, company_id: str, ids: list[int], by: str) -> list[tuple]:
+    columns = ", ".join(HEADER)
+    wanted = set(ids)
+    rows = [r for r in raw.fetch_by_ids(
+        connection, f"SELECT {columns} FROM voucher WHERE company_id = ? AND state = 'reviewed' AND id IN ({{ids}})",
+        ids, params=(company_id,),
+        fallback=f"SELECT {columns} FROM voucher WHERE company_id = ? AND state = 'reviewed'")
+        if r[0] in wanted]
+    if len(rows) != len(ids):
+        found = {r[0] for r in rows}
+        states = dict(raw.fetch_by_ids(connection, "SELECT id, state FROM voucher WHERE company_id = ? "
+                                                   "AND id IN ({ids})", [i for i in ids if i not in found],
+                                       params=(company_id,)))
+        missing = sorted(i for i in ids if i not in found and i not in states)
+        if missing:
+            raise BookError(f"vouchers {missing} do not exist")
+        voucher_id, state = min(states.items())
+        raise BookError(f"voucher {voucher_id} is {state}: only reviewed vouchers are posted")
+    base = raw.fetch(connection, "SELECT base_currency FROM company WHERE id = ?", (company_id,))
+    if not base:
+        raise BookError(f"company {company_id!r} is not in the database: run yecai sync first")
+    for voucher_id, _state, prepared_by, _period, _word, currency, base_currency, *_ in rows:
+        if prepared_by == by:
+            raise BookError(f"voucher {voucher_id}: {by} prepared it and cannot post it (segregation of duties)")
+        if (base_currency or currency) != base[0][0]:
+            raise BookError(f"voucher {voucher_id} is in {currency} with no conversion into the base currency "
+                            f"{base[0][0]}: add the rate (yecai fx add) and run yecai sync, which redrafts it")
+    return rows
+
+
+def _unbalanced(connection: Connection, company_id: str, ids: list[int]) -> None:
+    having = ("GROUP BY l.voucher_id HAVING sum(l.debit_minor) <> sum(l.credit_minor) "
+              "OR sum(l.base_debit_minor) <> sum(l.base_credit_minor)")
+    wanted = set(ids)
+    bad = [r[0] for r in raw.fetch_by_ids(
+        connection, f"SELECT l.voucher_id FROM voucher_line l WHERE l.voucher_id IN ({{ids}}) {having}", ids,
+        params=(company_id,) if len(ids) > raw.IN_LIMIT else (),
+        fallback=f"SELECT l.voucher_id FROM voucher_line l JOIN voucher v ON v.id = l.voucher_id "
+                 f"WHERE v.company_id = ? AND v.state = 'reviewed' {having}") if r[0] in wanted]
+    if bad:
+        raise BookError(f"voucher(s) {sorted(bad)[:10]} do not balance in minor units (in their currency or in "
+                        f"the base currency): correct the draft first")
+
+
+def post(engine: Engine, company_id: str, ids: Sequence[int], by: str,
+         on_numbered: Callable[[int, str], None] | None = None) -> list[str]:
+    """Post reviewed vouchers, all or none, in date order; returns their numbers."""
+    with engine.begin() as connection:
+        return post_vouchers(connection, company_id, ids, by, on_numbered)
+
+
+def post_vouchers(connection: Connection, company_id: str, ids: Sequence[int], by: str,
+                  on_numbered: Callable[[int, str], None] | None = None) -> list[str]:
+    """``post`` inside the caller's transaction (approving from the queue reviews, posts and audits
+    at once): a rollback of it gives the numbers back."""
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return []
+    # the first statement writes, so SQLite takes its write lock before anything is read
+    first_seq = take_numbers(connection, company_id, CHAIN, CHAIN, len(ids))
+    rows = _reviewed(connection, company_id, ids, by)
+    _unbalanced(connection, company_id, ids)
+    date_at = len(HEADER) - len(CONTENT) + CONTENT.index("voucher_date")
+    rows.sort(key=lambda r: (raw.iso(r[date_at]), r[0]))
+    closed = {p for (p,) in raw.fetch(connection, "SELECT period FROM accounting_period WHERE company_id = ? "
+                                                  "AND state = 'closed'", (company_id,))}
+    counts: dict[tuple[str, str], int] = {}
+    for row in rows:
+        if row[3] in closed:
+            raise BookError(f"period {row[3]} is closed: reopen it (finance admin, with a reason) to post into it")
+        counts[(row[3], row[4])] = counts.get((row[3], row[4]), 0) + 1
+    next_number = {key: take_numbers(connection, company_id, *key, n) for key, n in sorted(counts.items())}
+    unhashed = [r[0] for r in rows if not r[7]]   # drafted before content hashes existed
+    lines = lines_by_voucher(connection, company_id, unhashed, "reviewed") if unhashed else {}
+    previous = ""
+    if first_seq > 1:
+        previous = raw.fetch(connection, "SELECT hash FROM voucher WHERE company_id = ? AND chain_seq = ?",
+                             (company_id, first_seq - 1))[0][0]
+    updates, numbers = [], []
+    seq = first_seq
+    for row in rows:
+        voucher_id, period, word, content = row[0], row[3], row[4], row[7]
+        if not content:
+            content = content_hash(_header(row[len(HEADER) - len(CONTENT):]), lines.get(voucher_id, []))
+        number = next_number[(period, word)]
+        next_number[(period, word)] = number + 1
+        voucher_no = f"{word}-{period}-{number:04d}"
+        previous_hash, previous = previous, chain_link(previous, voucher_no, by, seq, content)
+        updates.append((voucher_id, number, voucher_no, seq, previous_hash, previous, content))
+        numbers.append(voucher_no)
+        seq += 1
+        if on_numbered is not None:
+            on_numbered(voucher_id, voucher_no)
+    _write_posted(connection, updates, by, datetime.now(UTC))
+    return numbers
+
+
+def _write_posted(connection: Connection, updates: list[tuple], by: str, now: datetime) -> None:
+    posted_at = raw.db_datetime(connection, VoucherRow.__table__, "posted_at", now)
+    postgres = raw.is_postgres(connection)
+    with raw.cursor(connection) as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE yecai_posting (id integer PRIMARY KEY, number integer, "
+                       "voucher_no text, chain_seq integer, prev_hash text, hash text, content_hash text)"
+                       + (" ON COMMIT DROP" if postgres else ""))
+        if postgres:
+            with cursor.copy("COPY yecai_posting FROM STDIN") as copy:
+                for row in updates:
+                    copy.write_row(row)
+        else:
+            cursor.executemany("INSERT INTO yecai_posting VALUES (?, ?, ?, ?, ?, ?, ?)", updates)
+        cursor.execute(raw.sql(connection, "UPDATE voucher SET state = 'posted', number = t.number, "
+                                           "voucher_no = t.voucher_no, chain_seq = t.chain_seq, "
+                                           "prev_hash = t.prev_hash, hash = t.hash, content_hash = t.content_hash, "
+                                           "posted_by = ?, posted_at = ? FROM yecai_posting t "
+                                           "WHERE voucher.id = t.id AND voucher.state = 'reviewed'"), (by, posted_at))
+        if cursor.rowcount != len(updates):
+            raise BookError("another poster changed these vouchers meanwhile: nothing was posted, try again")
+        if not postgres:
+            cursor.execute("DROP TABLE temp.yecai_posting")
+
+
+def verify_chain(engine: Engine, company_id: str) -> Broken | None:
+    """Recompute the chain over posted vouchers; the first one whose stored hash disagrees."""
+    with engine.connect() as connection:
+        rows = raw.fetch(connection, f"SELECT id, voucher_no, posted_by, chain_seq, prev_hash, hash, "
+                                     f"{', '.join(CONTENT)} FROM voucher WHERE company_id = ? AND state = 'posted' "
+                                     f"ORDER BY chain_seq", (company_id,))
+        lines = lines_by_voucher(connection, company_id, [r[0] for r in rows] or [0], "posted")
+    previous = ""
+    for expected_seq, row in enumerate(rows, start=1):
+        voucher_id, voucher_no, posted_by, seq, prev_hash, stored = row[:6]
+        if seq != expected_seq or (prev_hash or "") != previous:
+            return Broken(voucher_no or str(voucher_id), seq, "the chain skips or reorders a voucher")
+        content = content_hash(_header(row[6:]), lines.get(voucher_id, []))
+        if chain_link(previous, voucher_no, posted_by, seq, content) != stored:
+            return Broken(voucher_no, seq, "its content no longer matches its hash")
+        previous = stored
+    return None

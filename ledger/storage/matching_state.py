@@ -1,0 +1,284 @@
+"""What the matcher keeps between runs.
+
+- ``open_item``: invoices with money open, the nightly working set (loaded as columns);
+- ``party_name``: each name seen and the party it resolved to (the resolution cache), which
+  also holds a reviewer's answer to "who is this name?" (``decide_name``);
+- ``match_cursor``: the last stored row each kind of run has worked through.
+
+Reviewers' other decisions live with the review queue and are read from there: aliases are
+``counterparty_alias`` rows (source 'review', ``review.learning.learn_alias``; read with the
+master data, and any change of them invalidates the automatic cache entries through
+``master_version``), rejected pairs are ``rejected_pair`` (``ledger.storage.decisions``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Connection, delete, func, select, update
+
+from ledger.storage.bulk import insert_rows, insert_values
+from ledger.storage.tables import (
+    CounterpartyAlias,
+    CounterpartyBankAccount,
+    CounterpartyRow,
+    DocumentRow,
+    MatchCursor,
+    OpenItemRow,
+    PartyNameRow,
+)
+
+INVOICE_KINDS = ("sales_invoice", "purchase_invoice")
+AGENT = "yecai"
+
+
+# --- reviewers' decisions ------------------------------------------------------------------
+def _party_row_id(connection: Connection, company_id: str, counterparty_id: str) -> int:
+    table = CounterpartyRow.__table__
+    row_id = connection.execute(select(table.c.id).where(
+        (table.c.company_id == company_id) & (table.c.external_id == counterparty_id))).scalar()
+    if row_id is None:
+        raise LookupError(f"company {company_id} has no counterparty {counterparty_id!r}")
+    return row_id
+
+
+def decide_name(connection: Connection, company_id: str, name: str, counterparty_id: str | None,
+                decided_by: str) -> None:
+    """A reviewer's answer to "who is this name?" (None: nobody we know); it outlives master data changes."""
+    party = _party_row_id(connection, company_id, counterparty_id) if counterparty_id else None
+    table = PartyNameRow.__table__
+    connection.execute(delete(table).where((table.c.company_id == company_id) & (table.c.name == name)))
+    connection.execute(table.insert().values(
+        company_id=company_id, name=name, name_key="", party_id=party, level="reviewer" if party else "none",
+        score=1.0 if party else 0.0, matched=counterparty_id or "", master_version="", decided_by=decided_by,
+        decided_at=datetime.now(UTC)))
+
+
+# --- the resolution cache ------------------------------------------------------------------
+def master_version(connection: Connection, company_id: str, rules_version: str) -> str:
+    """Changes whenever master data (parties, aliases, accounts) or the rules change."""
+    parts = [rules_version]
+    parties = CounterpartyRow.__table__
+    ids = select(parties.c.id).where(parties.c.company_id == company_id).scalar_subquery()
+    for table, key in ((parties, parties.c.company_id == company_id),
+                       (CounterpartyAlias.__table__, CounterpartyAlias.__table__.c.counterparty_id.in_(ids)),
+                       (CounterpartyBankAccount.__table__,
+                        CounterpartyBankAccount.__table__.c.counterparty_id.in_(ids))):
+        count, top = connection.execute(select(func.count(), func.max(table.c.id)).where(key)).one()
+        parts.append(f"{table.name}:{count}:{top}")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class CachedName:
+    party: str | None       # counterparty external id
+    level: str
+    score: float
+    matched: str
+    key: str = ""           # the normalised name
+
+
+def load_name_cache(connection: Connection, company_id: str, version: str,
+                    only: Iterable[str] | None = None) -> dict[str, CachedName]:
+    """Decisions still valid: automatic ones made against this master data, and every reviewer's.
+
+    ``only``: just these names (a nightly delta asks for the names on its new transactions,
+    not for every name ever seen)."""
+    names, parties = PartyNameRow.__table__, CounterpartyRow.__table__
+    query = (select(names.c.name, parties.c.external_id, names.c.level, names.c.score, names.c.matched,
+                    names.c.name_key)
+             .select_from(names.outerjoin(parties, names.c.party_id == parties.c.id))
+             .where((names.c.company_id == company_id)
+                    & ((names.c.master_version == version) | (names.c.decided_by != AGENT))))
+    if only is None:
+        rows = connection.execute(query).all()
+    else:
+        wanted = sorted(set(only))
+        rows = [row for start in range(0, len(wanted), 500)
+                for row in connection.execute(query.where(names.c.name.in_(wanted[start:start + 500])))]
+    return {name: CachedName(party, level, score, matched, key) for name, party, level, score, matched, key in rows}
+
+
+def load_master_name_keys(connection: Connection, company_id: str) -> dict[str, str]:
+    """Cached normalised keys of the master data's names and aliases (so an index build skips normalising)."""
+    names, parties, aliases = PartyNameRow.__table__, CounterpartyRow.__table__, CounterpartyAlias.__table__
+    master = select(parties.c.name.label("name")).where(parties.c.company_id == company_id).union(
+        select(aliases.c.alias).join(parties, parties.c.id == aliases.c.counterparty_id)
+        .where(parties.c.company_id == company_id)).subquery()
+    return dict(connection.execute(select(names.c.name, names.c.name_key).where(
+        (names.c.company_id == company_id) & (names.c.name_key != "") & names.c.name.in_(select(master.c.name))
+    )).all())
+
+
+def save_name_cache(connection: Connection, company_id: str, version: str,
+                    decided: dict[str, tuple[str, CachedName]]) -> int:
+    """Store new automatic decisions (name → (normalised key, decision)); stale automatic ones go."""
+    names, parties = PartyNameRow.__table__, CounterpartyRow.__table__
+    connection.execute(delete(names).where((names.c.company_id == company_id) & (names.c.decided_by == AGENT)
+                                           & (names.c.master_version != version)))
+    if not decided:
+        return 0
+    row_of = dict(connection.execute(select(parties.c.external_id, parties.c.id)
+                                     .where(parties.c.company_id == company_id)).all())
+    wanted = sorted(decided)
+    known = {name for start in range(0, len(wanted), 500) for name in connection.execute(
+        select(names.c.name).where((names.c.company_id == company_id)
+                                   & names.c.name.in_(wanted[start:start + 500]))).scalars()}
+    now = datetime.now(UTC)
+    rows = [{"company_id": company_id, "name": name, "name_key": key, "party_id": row_of.get(d.party),
+             "level": d.level, "score": d.score, "matched": d.matched, "master_version": version,
+             "decided_by": AGENT, "decided_at": now}
+            for name, (key, d) in decided.items() if name not in known]
+    insert_rows(connection, names, rows)
+    return len(rows)
+
+
+def load_party_keys(connection: Connection, company_id: str) -> tuple[dict[str, str], dict[str, str]]:
+    """(tax id → counterparty id, bank account → counterparty id), read as plain columns."""
+    parties, accounts = CounterpartyRow.__table__, CounterpartyBankAccount.__table__
+    tax_ids = dict(connection.execute(select(parties.c.tax_id, parties.c.external_id).where(
+        (parties.c.company_id == company_id) & parties.c.tax_id.is_not(None))).all())
+    by_account = {account.replace(" ", ""): party for account, party in connection.execute(
+        select(accounts.c.account_no, parties.c.external_id).join(parties, parties.c.id == accounts.c.counterparty_id)
+        .where(parties.c.company_id == company_id))}
+    return tax_ids, by_account
+
+
+# --- cursors -------------------------------------------------------------------------------
+def get_cursor(connection: Connection, company_id: str, name: str) -> int:
+    table = MatchCursor.__table__
+    return connection.execute(select(table.c.position).where(
+        (table.c.company_id == company_id) & (table.c.name == name))).scalar() or 0
+
+
+def set_cursor(connection: Connection, company_id: str, name: str, position: int) -> None:
+    table = MatchCursor.__table__
+    done = connection.execute(update(table).where((table.c.company_id == company_id) & (table.c.name == name))
+                              .values(position=position))
+    if not done.rowcount:
+        connection.execute(table.insert().values(company_id=company_id, name=name, position=position))
+
+
+# --- open items ----------------------------------------------------------------------------
+def refresh_open_items(connection: Connection, company_id: str,
+                       resolve: Callable[[list[str], list[str | None]], list[str | None]]) -> int:
+    """Add the invoices stored since the last refresh to ``open_item``; ``resolve`` maps
+    (names, tax ids) to counterparty ids. Returns how many were added."""
+    documents, parties = DocumentRow.__table__, CounterpartyRow.__table__
+    since = get_cursor(connection, company_id, "invoice")
+    rows = connection.execute(
+        select(documents.c.id, documents.c.kind, documents.c.doc_no, documents.c.counterparty,
+               documents.c.counterparty_tax_id, documents.c.currency, documents.c.net_minor, documents.c.tax_minor,
+               documents.c.doc_date, documents.c.due_date)
+        .where((documents.c.company_id == company_id) & documents.c.kind.in_(INVOICE_KINDS)
+               & (documents.c.id > since)).order_by(documents.c.id)).all()
+    if not rows:
+        return 0
+    party_ids = resolve([r.counterparty for r in rows], [r.counterparty_tax_id for r in rows])
+    row_of = dict(connection.execute(select(parties.c.external_id, parties.c.id)
+                                     .where(parties.c.company_id == company_id)).all())
+    columns = ("company_id", "document_id", "doc_type", "doc_no", "party_id", "currency", "gross_minor",
+               "open_minor", "doc_date", "due_date")
+    values = [(company_id, r.id, r.kind, r.doc_no, row_of.get(p) if p else None, r.currency,
+               (r.net_minor or 0) + (r.tax_minor or 0), (r.net_minor or 0) + (r.tax_minor or 0),
+               r.doc_date.isoformat(), r.due_date.isoformat() if r.due_date else None)
+              for r, p in zip(rows, party_ids)]
+    insert_values(connection, OpenItemRow.__table__.name, columns, values)
+    set_cursor(connection, company_id, "invoice", rows[-1].id)
+    return len(values)
+
+
+def _fetch_columns(connection: Connection, sql: str, parameters: tuple, *, shared: tuple[int, ...] = (),
+                   dates: tuple[int, ...] = ()) -> list[list]:
+    """Columns straight from the driver, in chunks: no row objects, no per-value type processing.
+
+    The loads run to millions of rows, so memory counts: values that repeat (``shared`` columns:
+    kinds, currencies, parties, accounts) are kept once, and ``dates`` columns (ISO text on SQLite,
+    dates on PostgreSQL) become day ordinals. ``{}`` in ``sql`` marks a parameter.
+    """
+    mark = "%s" if connection.dialect.name == "postgresql" else "?"
+    cursor = connection.connection.dbapi_connection.cursor()
+    memos: dict[int, dict] = {i: {} for i in (*shared, *dates)}
+    try:
+        cursor.execute(sql.format(*[mark] * len(parameters)), parameters)
+        columns = [[] for _ in cursor.description]
+        while chunk := cursor.fetchmany(200_000):
+            for i, values in enumerate(zip(*chunk)):
+                if i in dates:
+                    memo = memos[i]
+                    columns[i] += [memo[v] if v in memo else memo.setdefault(v, _ordinal(v)) for v in values]
+                elif i in shared:
+                    memo = memos[i]
+                    columns[i] += [memo.setdefault(v, v) for v in values]
+                else:
+                    columns[i] += values
+            del chunk
+    finally:
+        cursor.close()
+    return columns
+
+
+@dataclass(slots=True)
+class OpenItemColumns:
+    row_id: list[int]
+    doc_type: list[str]
+    doc_no: list[str]
+    party: list[str | None]     # counterparty external id
+    currency: list[str]
+    open_minor: list[int]
+    day: list[int]              # doc_date ordinal
+
+
+def _ordinal(value) -> int:
+    return (value if isinstance(value, date) else date.fromisoformat(value)).toordinal()
+
+
+def load_open_items(connection: Connection, company_id: str) -> OpenItemColumns:
+    """Only the open invoices and only the columns matching needs, read as columns."""
+    return OpenItemColumns(*_fetch_columns(
+        connection, "SELECT o.id, o.doc_type, o.doc_no, p.external_id, o.currency, o.open_minor, o.doc_date "
+        "FROM open_item o LEFT JOIN counterparty p ON p.id = o.party_id "
+        "WHERE o.company_id = {} AND o.open_minor > 0 ORDER BY o.id", (company_id,), shared=(1, 3, 4), dates=(6,)))
+
+
+def apply_settlement(connection: Connection, row_ids: Sequence[int], before: Sequence[int],
+                     after: Sequence[int]) -> tuple[int, int]:
+    """Write the open amounts a run changed: settled items leave ``open_item``; (reduced, closed)."""
+    table = OpenItemRow.__table__
+    closed = [(row_id,) for row_id, old, new in zip(row_ids, before, after) if new != old and new <= 0]
+    reduced = [(new, row_id) for row_id, old, new in zip(row_ids, before, after) if new != old and new > 0]
+    cursor = connection.connection.dbapi_connection.cursor()
+    mark = "%s" if connection.dialect.name == "postgresql" else "?"
+    try:
+        if closed:
+            cursor.executemany(f"DELETE FROM {table.name} WHERE id = {mark}", closed)
+        if reduced:
+            cursor.executemany(f"UPDATE {table.name} SET open_minor = {mark} WHERE id = {mark}", reduced)
+    finally:
+        cursor.close()
+    return len(reduced), len(closed)
+
+
+@dataclass(slots=True)
+class BankColumns:
+    row_id: list[int]
+    account_no: list[str]
+    txn_id: list[str]
+    day: list[int]
+    amount_minor: list[int]
+    currency: list[str]
+    counterparty: list[str]
+    counterparty_account: list[str]
+    remittance: list[str]
+
+
+def load_new_transactions(connection: Connection, company_id: str) -> BankColumns:
+    """Bank transactions stored since the bank cursor, as columns, in booking order."""
+    since = get_cursor(connection, company_id, "bank_txn")
+    return BankColumns(*_fetch_columns(
+        connection, "SELECT id, account_no, txn_id, booking_date, amount_minor, currency, counterparty, "
+        "counterparty_account, remittance FROM bank_txn WHERE company_id = {} AND id > {} "
+        "ORDER BY booking_date, account_no, txn_id", (company_id, since), shared=(1, 5, 6, 7), dates=(3,)))

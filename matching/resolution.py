@@ -1,0 +1,79 @@
+"""Counterparty resolution with a memory: each distinct name is resolved once, ever.
+
+Tax ids and bank accounts answer first (dictionary lookups on master data); a name is
+looked up in the cache of earlier decisions (a reviewer's, or the matcher's against the
+same master data); only names never seen go to ``PartyIndex``, which is built on first
+need, so a nightly run over familiar names never pays for it.
+
+    >>> from ledger.counterparties import Counterparty, Role
+    >>> haier = Counterparty(counterparty_id="C1", role=Role.CUSTOMER, name="青岛海尔智家股份有限公司")
+    >>> resolver = CachedResolver([haier], cache={})
+    >>> [r.counterparty_id for r in resolver.resolve(["海尔智家股份有限公司", "海尔智家股份有限公司"])]
+    ['C1', 'C1']
+    >>> sorted(resolver.new)                      # one decision to keep for the next run
+    ['海尔智家股份有限公司']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from ledger.counterparties import Counterparty
+from matching.parties import PartyIndex, Resolution, by_identifier, normalise
+
+
+class CachedResolver:
+    def __init__(self, counterparties: Sequence[Counterparty] | Callable[[], Sequence[Counterparty]],
+                 cache: Mapping[str, Resolution], *, threshold: float = 0.80, margin: float = 0.05,
+                 keys: Mapping[str, str] | None = None, tax_ids: Mapping[str, str] | None = None,
+                 accounts: Mapping[str, str] | None = None) -> None:
+        """``counterparties`` may be a loader, called only when a name is new; then ``tax_ids`` (tax id →
+        party) and ``accounts`` (account → party) come from the caller. ``keys``: normalised keys of
+        names seen before (name → key), so the index skips normalising them."""
+        self._parties = counterparties if callable(counterparties) else list(counterparties)
+        self.cache = dict(cache)
+        self.keys = keys or {}
+        self.threshold, self.margin = threshold, margin
+        if tax_ids is None or accounts is None:
+            tax_ids = {p.tax_id: p.counterparty_id for p in self.counterparties if p.tax_id}
+            accounts = {a.replace(" ", ""): p.counterparty_id for p in self.counterparties for a in p.bank_accounts}
+        self.by_tax, self.by_account = dict(tax_ids), dict(accounts)
+        self._index: PartyIndex | None = None
+        self.new: dict[str, tuple[str, Resolution]] = {}    # name → (normalised key, decision) made in this run
+
+    @property
+    def counterparties(self) -> list[Counterparty]:
+        if callable(self._parties):
+            self._parties = list(self._parties())
+        return self._parties
+
+    @property
+    def index(self) -> PartyIndex:
+        if self._index is None:
+            self._index = PartyIndex(self.counterparties, threshold=self.threshold, margin=self.margin,
+                                     keys=self.keys)
+        return self._index
+
+    def resolve(self, names: Sequence[str], tax_ids: Sequence[str | None] | None = None,
+                accounts: Sequence[str | None] | None = None) -> list[Resolution]:
+        results: list[Resolution | None] = [None] * len(names)
+        unseen: dict[str, list[int]] = {}
+        for i, name in enumerate(names):
+            results[i] = by_identifier(self.by_tax, self.by_account, tax_ids[i] if tax_ids else None,
+                                       accounts[i] if accounts else None)
+            if results[i] is not None:
+                continue
+            if not name:
+                results[i] = Resolution(None, 0.0, "none")
+            elif name in self.cache:
+                results[i] = self.cache[name]
+            else:
+                unseen.setdefault(name, []).append(i)
+        if unseen:
+            fresh = self.index.resolve(list(unseen))
+            for (name, positions), resolution in zip(unseen.items(), fresh):
+                self.cache[name] = resolution
+                self.new[name] = (normalise(name), resolution)
+                for i in positions:
+                    results[i] = resolution
+        return results  # type: ignore[return-value]

@@ -1,0 +1,140 @@
+"""The incremental cash step against the database: open items, the delta, cached names,
+reviewers' aliases and rejected pairs, and agreement with the whole-company matcher."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, delete, select, text
+
+from benchmarks.synth import generate
+from flows.reconcile import reconcile
+from flows.settle_step import refresh_open_items_step, settle_new_transactions
+from ledger.settings import Tolerances
+from ledger.storage.matching_state import decide_name
+from ledger.storage.review_tables import RejectedPair
+from ledger.storage.store import store
+from ledger.storage.tables import MatchLinkRow, OpenItemRow, PartyNameRow
+from matching.rules import load_rules
+from review.learning import learn_alias
+from tests.matching.scenario import PARTIES, purchase_invoice, sales_invoice, txn
+
+COMPANY = "acme"
+RULES, TOLERANCES = load_rules(), Tolerances()
+
+
+def _company(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO company (id, name, base_currency) VALUES ('acme', 'Acme', 'CNY')"))
+
+
+def _links(engine: Engine) -> set[tuple]:
+    table = MatchLinkRow.__table__
+    with engine.connect() as connection:
+        return {(r.from_no, r.to_no.removeprefix("3105:"), r.decision, r.amount_minor)
+                for r in connection.execute(select(table))}
+
+
+def _open(engine: Engine) -> dict[str, int]:
+    table = OpenItemRow.__table__
+    with engine.connect() as connection:
+        return dict(connection.execute(select(table.c.doc_no, table.c.open_minor)).all())
+
+
+def test_a_delta_touches_only_new_transactions_and_the_items_still_open(migrated: Engine) -> None:
+    _company(migrated)
+    store(migrated, COMPANY, "erp", [*PARTIES, sales_invoice("44001234", ("A", 2, "500.00")),
+                                      sales_invoice("44005678", ("A", 1, "100.00")),
+                                      purchase_invoice("26310500000000000085", ("B", 4, "100.00"))])
+    assert refresh_open_items_step(migrated, COMPANY, RULES) == 3
+    assert refresh_open_items_step(migrated, COMPANY, RULES) == 0          # nothing new stored
+    store(migrated, COMPANY, "bank", [txn("T1", "1130.00", remittance="货款 44001243"),   # one digit off
+                                      txn("T2", "-452.00", counterparty="立讯精密", remittance="付货款",
+                                          account="6222999988887777")])
+    first = settle_new_transactions(migrated, COMPANY, RULES, TOLERANCES)
+    assert (first.transactions, first.open_items, first.links) == (2, 3, {"auto": 2, "suggested": 0})
+    assert _links(migrated) == {("44001234", "T1", "auto", 113000), ("26310500000000000085", "T2", "auto", 45200)}
+    assert _open(migrated) == {"44005678": 11300}                           # settled items leave the working set
+    with migrated.connect() as connection:                                  # every link keeps its evidence
+        table = MatchLinkRow.__table__
+        stored = connection.execute(select(table).where(table.c.to_no == "3105:T1")).one()
+    assert (stored.rule, stored.rule_version, stored.decided_by) == ("reference", RULES.version, "yecai")
+    assert [(c["name"], c["level"], c["score"]) for c in json.loads(stored.evidence)] == [
+        ("reference", "one_digit_off", 0.97), ("counterparty", "exact", 1.0), ("amount", "exact", 1.0)]
+    again = settle_new_transactions(migrated, COMPANY, RULES, TOLERANCES)
+    assert again.transactions == 0 and again.links == {}                    # nothing new: nothing written
+    store(migrated, COMPANY, "bank", [txn("T3", "100.00", remittance="44005678", days=9)])
+    delta = settle_new_transactions(migrated, COMPANY, RULES, TOLERANCES)
+    assert (delta.transactions, delta.open_items) == (1, 1)
+    assert ("44005678", "T3", "auto", 10000) in _links(migrated) and _open(migrated) == {"44005678": 1300}
+
+
+def test_names_are_resolved_once_and_reviewers_decisions_are_honoured(migrated: Engine) -> None:
+    _company(migrated)
+    store(migrated, COMPANY, "erp", [*PARTIES, sales_invoice("44000001", ("A", 2, "500.00")),
+                                      sales_invoice("44000002", ("A", 3, "500.00"))])
+    refresh_open_items_step(migrated, COMPANY, RULES)
+    store(migrated, COMPANY, "bank", [txn("T1", "1130.00", counterparty="HAIER SMART HOME", remittance="货款")])
+    first = settle_new_transactions(migrated, COMPANY, RULES, TOLERANCES)
+    assert first.links == {"auto": 0, "suggested": 1} and first.new_names == 1   # an English name nobody taught us
+    with migrated.begin() as connection:
+        names = PartyNameRow.__table__
+        cached = connection.execute(select(names.c.level).where(names.c.name == "HAIER SMART HOME")).scalar_one()
+        assert cached == "none"
+        assert learn_alias(connection, COMPANY, "C1", "HAIER SMART HOME")   # the review queue's answer
+    store(migrated, COMPANY, "bank", [txn("T2", "1695.00", counterparty="HAIER SMART HOME", remittance="货款")])
+    second = settle_new_transactions(migrated, COMPANY, RULES, TOLERANCES)
+    # the alias changed the master data, so the matcher's own cached answers are made afresh, once
+    assert second.new_names >= 1 and ("44000002", "T2", "auto", 169500) in _links(migrated)
+    with migrated.begin() as connection:
+        decide_name(connection, COMPANY, "海尔", None, decided_by="li.hua")   # "this name is nobody we know"
+    store(migrated, COMPANY, "bank", [txn("T3", "1130.00", counterparty="海尔", remittance="货款", days=6)])
+    third = settle_new_transactions(migrated, COMPANY, RULES, TOLERANCES)
+    assert third.new_names == 0 and "3105:T3" in _unknown_payers(migrated)   # else 海尔 is short for C1
+
+
+def _unknown_payers(engine: Engine) -> set[str]:
+    with engine.connect() as connection:
+        return set(connection.execute(text(
+            "SELECT d.doc_no FROM exception_item e JOIN exception_document d ON d.exception_id = e.id "
+            "WHERE e.code = 'UNKNOWN_COUNTERPARTY'")).scalars())
+
+
+def test_a_rejected_pair_is_never_proposed_again(migrated: Engine) -> None:
+    _company(migrated)
+    store(migrated, COMPANY, "erp", [*PARTIES, sales_invoice("44000001", ("A", 2, "500.00")),
+                                      sales_invoice("44000002", ("A", 2, "500.00"), days=1)])
+    refresh_open_items_step(migrated, COMPANY, RULES)
+    with migrated.begin() as connection:
+        connection.execute(RejectedPair.__table__.insert().values(   # what the review queue's "ignore" writes
+            company_id=COMPANY, from_type="sales_invoice", from_no="44000001", to_type="bank_txn", to_no="3105:T1",
+            rejected_by="li.hua", rejected_at=datetime.now(UTC), reason="paid by the subsidiary"))
+    store(migrated, COMPANY, "bank", [txn("T1", "1130.00", remittance="货款")])  # a tie without the rejection
+    settle_new_transactions(migrated, COMPANY, RULES, TOLERANCES)
+    assert _links(migrated) == {("44000002", "T1", "auto", 113000)}
+
+
+def test_the_incremental_step_links_as_the_whole_company_matcher_does(tmp_path: Path) -> None:
+    company = generate(tmp_path / "synth", chains=400, profile="standard", seed=11)
+    as_of = date.fromisoformat(json.loads((company / "truth.json").read_text())["as_of"])
+    database = tmp_path / "reconcile.db"
+    reconcile(company / "drop", tmp_path / "out", as_of=as_of, db=f"sqlite:///{database}")
+    from ledger.storage.engine import make_engine
+
+    engine = make_engine(f"sqlite:///{database}")
+    table = MatchLinkRow.__table__
+    with engine.begin() as connection:
+        whole = {tuple(r) for r in connection.execute(select(
+            table.c.from_no, table.c.to_no, table.c.decision, table.c.amount_minor, table.c.rule, table.c.evidence)
+            .where(table.c.to_type == "bank_txn"))}
+        connection.execute(delete(table).where(table.c.to_type == "bank_txn"))
+    refresh_open_items_step(engine, "reconcile", RULES)
+    run = settle_new_transactions(engine, "reconcile", RULES, TOLERANCES)
+    with engine.connect() as connection:
+        incremental = {tuple(r) for r in connection.execute(select(
+            table.c.from_no, table.c.to_no, table.c.decision, table.c.amount_minor, table.c.rule, table.c.evidence)
+            .where(table.c.to_type == "bank_txn"))}
+    engine.dispose()
+    assert run.transactions > 300 and incremental == whole
