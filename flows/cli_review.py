@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 from pathlib import Path
 from typing import Annotated
@@ -14,18 +15,30 @@ from ledger.posting.templates import load_templates
 from ledger.settings import ConfigError, load_chart, load_company
 from ledger.storage.engine import DatabaseUrlError, make_engine
 from review.actions import Books
-from review.auth import AuthError, add_user, list_users, set_disabled, set_roles
+from review.auth import AuthError, add_user, audit_chains, list_users, set_disabled, set_roles
 from review.roles import ROLES, RoleError
 from review.settings import DEFAULT_REVIEW_CONFIG, load_review_settings
 
 users_app = typer.Typer(help="Review UI accounts: add, disable, enable, roles, list. Roles: " + ", ".join(ROLES)
-                        + ".", no_args_is_help=True)
+                        + ". Every change is recorded in the audit chain of each company in the database "
+                        "(yecai ledger verify checks it).", no_args_is_help=True)
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 DEFAULT_CONFIG = Path("config/example/company.toml")
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Company TOML file.")]
 ReviewOption = Annotated[Path, typer.Option("--review-config", help="Review settings (SLAs, autonomy, sessions).")]
 DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default $DATABASE_URL or yecai.db).")]
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):   # no login name in this environment (a bare container)
+        return "cli"
+
+
+ByOption = Annotated[str, typer.Option("--by", help="Who makes the change, recorded in every company's audit "
+                                       "chain (default: your login name).")]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -63,50 +76,68 @@ def _engine(db: str | None):
         raise _fail(str(error)) from None
 
 
+def _audited(engine) -> None:
+    chains = audit_chains(engine)
+    if chains:
+        console.print(f"recorded in the audit chain of {chains} compan{'y' if chains == 1 else 'ies'}")
+    else:
+        err.print("[yellow]warning:[/] no company in this database yet, so no audit chain recorded this change; "
+                  "run `yecai sync` first so that later user changes are audited", highlight=False)
+
+
 @users_app.command("add")
 def users_add(username: str, roles: Annotated[str, typer.Option("--roles", help="Comma separated.")],
               display_name: Annotated[str, typer.Option(help="Shown in the UI.")] = "",
               password_env: Annotated[str, typer.Option(help="Read the password from this environment variable "
                                                         "instead of asking.")] = "",
-              db: DbOption = None) -> None:
+              by: ByOption = "", db: DbOption = None) -> None:
     """Add a user; the password is asked for (twice) unless --password-env names a variable."""
     password = os.environ.get(password_env, "") if password_env else typer.prompt(
         "password", hide_input=True, confirmation_prompt=True)
+    engine = _engine(db)
     try:
-        user = add_user(_engine(db), username, password, roles.split(","), display_name)
+        user = add_user(engine, username, password, roles.split(","), display_name, by=by or _login_name())
     except (AuthError, RoleError) as error:
         raise _fail(str(error)) from None
     console.print(f"user {user.username} added with roles {', '.join(user.roles)}")
+    _audited(engine)
 
 
 @users_app.command("disable")
-def users_disable(username: str, db: DbOption = None) -> None:
+def users_disable(username: str, by: ByOption = "", db: DbOption = None) -> None:
     """Disable a user and end their sessions."""
+    engine = _engine(db)
     try:
-        set_disabled(_engine(db), username, True)
+        set_disabled(engine, username, True, by=by or _login_name())
     except AuthError as error:
         raise _fail(str(error)) from None
     console.print(f"user {username} disabled")
+    _audited(engine)
 
 
 @users_app.command("enable")
-def users_enable(username: str, db: DbOption = None) -> None:
+def users_enable(username: str, by: ByOption = "", db: DbOption = None) -> None:
+    """Enable a disabled user again."""
+    engine = _engine(db)
     try:
-        set_disabled(_engine(db), username, False)
+        set_disabled(engine, username, False, by=by or _login_name())
     except AuthError as error:
         raise _fail(str(error)) from None
     console.print(f"user {username} enabled")
+    _audited(engine)
 
 
 @users_app.command("roles")
 def users_roles(username: str, roles: Annotated[str, typer.Argument(help="Comma separated, replacing the old.")],
-                db: DbOption = None) -> None:
+                by: ByOption = "", db: DbOption = None) -> None:
     """Set a user's roles."""
+    engine = _engine(db)
     try:
-        set_roles(_engine(db), username, roles.split(","))
+        set_roles(engine, username, roles.split(","), by=by or _login_name())
     except (AuthError, RoleError) as error:
         raise _fail(str(error)) from None
     console.print(f"user {username} now has roles {roles}")
+    _audited(engine)
 
 
 @users_app.command("list")

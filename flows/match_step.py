@@ -21,14 +21,14 @@ from flows.names import cached_resolver, save_names
 from flows.vouchers import posting_events
 from ledger.counterparties import Counterparty
 from ledger.documents import BankTransaction, BusinessDocument
-from ledger.exceptions import ExceptionItem
+from ledger.exceptions import MATCH_CODES, ExceptionItem
 from ledger.faults import checkpoint
 from ledger.posting.fx import RateTable
 from ledger.posting.templates import PostingTemplates
 from ledger.posting.vouchers import Voucher, number, post_all
 from ledger.settings import ChartOfAccounts, Tolerances
 from ledger.storage.decisions import applied_by_people, blocked_documents, rejected_pairs, settled_by_people
-from ledger.storage.exception_store import RaisedCounts, raise_exceptions
+from ledger.storage.exception_store import RaisedCounts, raise_exceptions, settle_gone
 from ledger.storage.links import save_links
 from ledger.storage.read import load_bank_transactions, load_documents
 from matching.engine import MatchOutput, run_matching
@@ -123,8 +123,9 @@ def persist(engine: Engine, company_id: str, inputs: MatchInputs, output: MatchO
     ``store`` nothing is written (a dry run)."""
     checkpoint("matched")
     started = time.perf_counter()
-    vouchers = number(post_all(posting_events(inputs.documents, inputs.transactions, output, rates),
-                               templates, chart, rates))
+    # a document marked as a duplicate gets no voucher
+    events = posting_events(inputs.documents, inputs.transactions, output, rates, inputs.blocked)
+    vouchers = number(post_all(events, templates, chart, rates))
     posted = time.perf_counter()
     raised = RaisedCounts(0, 0)
     if store:
@@ -132,6 +133,8 @@ def persist(engine: Engine, company_id: str, inputs: MatchInputs, output: MatchO
             save_links(connection, company_id, [link_row(link) for link in output.links])
             checkpoint("links_saved")
             raised = raise_exceptions(connection, company_id, [*output.exceptions, *extra_exceptions])
+            # causes gone since the last run: their open items are resolved by yecai
+            settle_gone(connection, company_id, [*output.exceptions, *extra_exceptions], MATCH_CODES)
             if inputs.resolver is not None:
                 save_names(connection, company_id, inputs.master_version, inputs.resolver)
             enrich(connection, company_id)

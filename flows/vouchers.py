@@ -3,14 +3,15 @@
 Sales and purchase invoices, goods receipts (accrued at the order price), bank transactions
 settling invoices (with fees and unapplied remainders), and bank transactions nothing
 settles (to suspense, pending review). A goods receipt whose order is unknown gets no voucher
-rather than a guessed amount. With exchange rates, a foreign-currency invoice settled at
-another rate than it was booked at also gets an FX difference event in the base currency.
+rather than a guessed amount; an invoice a person marked as a duplicate gets none either.
+With exchange rates, a foreign-currency invoice settled at another rate than it was booked at
+also gets an FX difference event in the base currency.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from decimal import Decimal
 
 from ledger.documents import BankTransaction, BusinessDocument, GoodsReceipt, Invoice, Order, PurchaseInvoice
@@ -42,7 +43,9 @@ def invoice_amounts(invoice: Invoice) -> dict[str, Money]:
 
 
 def posting_events(documents: Sequence[BusinessDocument], transactions: Sequence[BankTransaction],
-                   output: MatchOutput, rates: RateTable | None = None) -> list[PostingEvent]:
+                   output: MatchOutput, rates: RateTable | None = None,
+                   blocked: Collection[tuple[str, str]] = frozenset()) -> list[PostingEvent]:
+    """``blocked``: (doc_type, doc_no) a person marked as duplicates; such an invoice gets no voucher."""
     orders = {(d.kind.value, d.number): d for d in documents if isinstance(d, Order)}
     receipts = {d.number: d for d in documents if isinstance(d, GoodsReceipt)}
     p2p, o2c = output.chains["p2p"], output.chains["o2c"]
@@ -71,7 +74,7 @@ def posting_events(documents: Sequence[BusinessDocument], transactions: Sequence
                                        doc_type="goods_receipt", doc_no=receipt.number, currency=accrual.currency,
                                        counterparty=receipt.counterparty, amounts={"accrual": accrual},
                                        dimensions=dimensions(order, "supplier", receipt.counterparty)))
-    for invoice in (d for d in documents if isinstance(d, Invoice)):
+    for invoice in (d for d in documents if isinstance(d, Invoice) and (d.kind.value, d.number) not in blocked):
         order = order_of(invoice)
         amounts = invoice_amounts(invoice)
         role = "customer"

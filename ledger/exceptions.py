@@ -40,6 +40,11 @@ class ExceptionCode(StrEnum):
     SOURCE_CHANGED = "SOURCE_CHANGED"
 
 
+# raised while reading a source, not by matching: a nightly match run neither raises nor settles them
+INGEST_CODES = frozenset({ExceptionCode.UNPARSEABLE_DOCUMENT, ExceptionCode.SOURCE_CHANGED})
+MATCH_CODES = frozenset(set(ExceptionCode) - INGEST_CODES)
+
+
 class Severity(StrEnum):
     LOW = "low"
     MEDIUM = "medium"

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from ledger.money import Money
 from ledger.posting.audit import append_event
-from ledger.posting.book import draft_vouchers
+from ledger.posting.book import cancel_drafts, draft_vouchers
 from ledger.posting.templates import PostingTemplates
 from ledger.posting.vouchers import PostingEvent, post
 from ledger.settings import ChartOfAccounts, Tolerances
@@ -35,6 +35,7 @@ from review.settings import ReviewSettings
 
 ITEMS, LINKS = ExceptionItemRow.__table__, MatchLinkRow.__table__
 TERMINAL = ("resolved", "ignored")
+INVOICE_TYPES = ("sales_invoice", "purchase_invoice")   # the documents whose duplicate loses its voucher
 INVOICES = ("sales_invoice", "purchase_invoice")
 
 
@@ -326,7 +327,17 @@ def mark_duplicate(engine: Engine, books: Books, item_id: int, version: int, act
                 company_id=books.company_id, doc_type=doc_type, doc_no=doc_no, duplicate_of=", ".join(others)[:256],
                 blocked_by=actor.username, blocked_at=datetime.now(UTC), reason=reason))
         acting.extra["blocked"] = f"{doc_type}:{doc_no}"
+        cancelled, posted = [], []
+        if doc_type in INVOICE_TYPES:   # a duplicate invoice is no business event: its own voucher goes
+            cancelled, posted = cancel_drafts(acting.connection, books.company_id, [f"{doc_type}:{doc_no}"])
+            acting.extra["cancelled_vouchers"] = [row["id"] for row in cancelled]
+            acting.extra["posted_vouchers"] = [row["voucher_no"] for row in posted]
         acting.resolve("resolved", f"{doc_type} {doc_no} is a duplicate; its payment is blocked", actor.username)
+    if posted:
+        return Done(f"{doc_type} {doc_no} marked as a duplicate; payment blocked; its voucher "
+                    f"{', '.join(row['voucher_no'] for row in posted)} is posted already: reverse it (red-letter)")
+    if cancelled:
+        return Done(f"{doc_type} {doc_no} marked as a duplicate; payment blocked; its draft voucher was cancelled")
     return Done(f"{doc_type} {doc_no} marked as a duplicate; payment blocked")
 
 

@@ -8,6 +8,11 @@ A session cookie carries a random token; the table keeps only its SHA-256, so a 
 database opens no session. A session idle past ``session.idle_minutes`` is gone. At most
 ``login.max_failures`` failed logins per account and per address in ``login.window_minutes``:
 past that even the right password is refused until the window has passed.
+
+Users are global (one table for every company in the database), so each change of a user
+(added, roles, disabled, enabled) is appended to the audit chain of every company in the
+database, in the transaction of the change: each company's auditor sees who can reach its
+books, and ``yecai ledger verify`` checks it. The password (hash) is never recorded.
 """
 
 from __future__ import annotations
@@ -22,8 +27,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, delete, func, insert, select, update
 
+from ledger.posting.audit import append_event
 from ledger.posting.book import AGENT
 from ledger.storage.review_tables import LoginAttempt, ReviewSession, ReviewUser
+from ledger.storage.tables import Company
 from review.roles import parse_roles
 from review.settings import ReviewSettings
 
@@ -66,7 +73,30 @@ def _user(row) -> User:
     return User(row.id, row.username, row.display_name or row.username, parse_roles(row.roles))
 
 
-def add_user(engine: Engine, username: str, password: str, roles: Sequence[str], display_name: str = "") -> User:
+ADMIN_ROLE = "user_admin"   # the role recorded for whoever runs ``yecai users``
+
+
+def _record(connection, username: str, action: str, before: dict | None, after: dict, by: str) -> int:
+    """Append the change to every company's audit chain; returns how many chains got it."""
+    companies = connection.execute(select(Company.__table__.c.id).order_by(Company.__table__.c.id)).scalars().all()
+    for company_id in companies:
+        append_event(connection, company_id, actor=by, role=ADMIN_ROLE, action=f"user_{action}",
+                     subject=f"user:{username}", before=before, after=after)
+    return len(companies)
+
+
+def audit_chains(engine: Engine) -> int:
+    """How many companies' audit chains a user change is recorded in (every company in the database)."""
+    with engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(Company.__table__)).scalar_one()
+
+
+def _state(row) -> dict:
+    return {"roles": row.roles, "disabled": bool(row.disabled), "display_name": row.display_name}
+
+
+def add_user(engine: Engine, username: str, password: str, roles: Sequence[str], display_name: str = "",
+             by: str = "cli") -> User:
     username = username.strip()
     if not username or username == AGENT:
         raise AuthError(f"user name {username!r} is empty or reserved for the agent")
@@ -80,29 +110,32 @@ def add_user(engine: Engine, username: str, password: str, roles: Sequence[str],
         connection.execute(insert(table).values(username=username, display_name=display_name,
                                                 password_hash=HASHER.hash(password), roles=role_text,
                                                 disabled=False, created_at=_now()))
-        return _user(connection.execute(select(table).where(table.c.username == username)).one())
+        row = connection.execute(select(table).where(table.c.username == username)).one()
+        _record(connection, username, "add", None, _state(row), by)
+        return _user(row)
 
 
-def set_roles(engine: Engine, username: str, roles: Sequence[str]) -> None:
-    _change(engine, username, roles=",".join(parse_roles(roles)))
+def set_roles(engine: Engine, username: str, roles: Sequence[str], by: str = "cli") -> int:
+    """Returns how many companies' audit chains recorded the change (0: no company yet)."""
+    return _change(engine, username, "roles", by, roles=",".join(parse_roles(roles)))
 
 
-def set_disabled(engine: Engine, username: str, disabled: bool = True) -> None:
-    """Disabling also ends every session of the user."""
-    user_id = _change(engine, username, disabled=disabled)
-    if disabled:
-        with engine.begin() as connection:
-            connection.execute(delete(ReviewSession.__table__).where(ReviewSession.__table__.c.user_id == user_id))
+def set_disabled(engine: Engine, username: str, disabled: bool = True, by: str = "cli") -> int:
+    """Disabling also ends every session of the user. Returns how many audit chains recorded it."""
+    return _change(engine, username, "disable" if disabled else "enable", by, disabled=disabled)
 
 
-def _change(engine: Engine, username: str, **values) -> int:
+def _change(engine: Engine, username: str, action: str, by: str, **values) -> int:
     table = ReviewUser.__table__
     with engine.begin() as connection:
-        row = connection.execute(select(table.c.id).where(table.c.username == username)).first()
+        row = connection.execute(select(table).where(table.c.username == username)).first()
         if row is None:
             raise AuthError(f"no user {username}")
         connection.execute(update(table).where(table.c.id == row.id).values(**values))
-        return row.id
+        if values.get("disabled"):
+            connection.execute(delete(ReviewSession.__table__).where(ReviewSession.__table__.c.user_id == row.id))
+        after = _state(connection.execute(select(table).where(table.c.id == row.id)).one())
+        return _record(connection, username, action, _state(row), after, by)
 
 
 def list_users(engine: Engine) -> list[tuple[User, bool]]:

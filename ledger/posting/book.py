@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine, delete, select, update
 from ledger.money import Money
 from ledger.posting import raw
 from ledger.posting.audit import append_event
-from ledger.posting.chain import LINE, BookError, Broken, content_hash, post, verify_chain
+from ledger.posting.chain import LINE, BookError, Broken, content_hash, post, post_vouchers, verify_chain
 from ledger.posting.tables import AccountingPeriod, VoucherLineRow, VoucherRow
 from ledger.posting.vouchers import REVISION, Voucher, bank_event_key, base_key, revision_of
 from ledger.storage.bulk import insert_values
@@ -36,11 +36,14 @@ __all__ = [
     "SEVERITIES",
     "BookError",
     "Broken",
+    "cancel_drafts",
     "post",
+    "post_vouchers",
     "reverse",
     "reverse_events",
     "reverse_settlement",
     "review",
+    "review_vouchers",
     "save_drafts",
     "set_period",
     "verify_chain",
@@ -188,24 +191,51 @@ def _discard(connection: Connection, ids: Sequence[int]) -> None:
     connection.execute(delete(table).where(table.c.id.in_(ids) & (table.c.state != "posted")))
 
 
+def cancel_drafts(connection: Connection, company_id: str, event_keys: Sequence[str]) -> tuple[list[dict], list[dict]]:
+    """Delete the vouchers of ``event_keys`` (any revision) not yet posted (draft or reviewed: no
+    number, no chain), in the caller's transaction. Returns (cancelled, posted): a posted one stays
+    in the books and needs a red-letter reversal by a person."""
+    table = VoucherRow.__table__
+    wanted = set(event_keys)
+    matches = None
+    for key in wanted:
+        clause = (table.c.event_key == key) | table.c.event_key.like(f"{key}{REVISION}%")
+        matches = clause if matches is None else matches | clause
+    if matches is None:
+        return [], []
+    found = [row._asdict() for row in connection.execute(
+        select(table.c.id, table.c.event_key, table.c.state, table.c.voucher_no).where(
+            (table.c.company_id == company_id) & matches & table.c.reversal_of.is_(None)).order_by(table.c.id))
+        if base_key(row.event_key) in wanted]
+    cancelled = [row for row in found if row["state"] != "posted"]
+    if cancelled:
+        _discard(connection, [row["id"] for row in cancelled])
+    return cancelled, [row for row in found if row["state"] == "posted"]
+
+
 def review(engine: Engine, company_id: str, ids: Sequence[int], by: str) -> None:
+    with engine.begin() as connection:
+        review_vouchers(connection, company_id, ids, by)
+
+
+def review_vouchers(connection: Connection, company_id: str, ids: Sequence[int], by: str) -> None:
+    """``review`` inside the caller's transaction (approving from the queue reviews, posts and audits at once)."""
     ids = list(dict.fromkeys(ids))
     table = VoucherRow.__table__
-    with engine.begin() as connection:
-        rows = raw.fetch_by_ids(connection, "SELECT id, state, prepared_by FROM voucher WHERE company_id = ? "
-                                            "AND id IN ({ids})", ids, params=(company_id,))
-        if len(rows) != len(ids):
-            raise BookError(f"vouchers {sorted(set(ids) - {r[0] for r in rows})} do not exist")
-        for voucher_id, state, prepared_by in rows:
-            if state != "draft":
-                raise BookError(f"voucher {voucher_id} is {state}, not a draft")
-            if prepared_by == by:
-                raise BookError(f"voucher {voucher_id}: {by} prepared it and cannot also review it "
-                                f"(segregation of duties)")
-        for start in range(0, len(ids), raw.IN_LIMIT):
-            connection.execute(update(table).where((table.c.company_id == company_id)
-                                                   & table.c.id.in_(ids[start:start + raw.IN_LIMIT]))
-                               .values(state="reviewed", reviewed_by=by))
+    rows = raw.fetch_by_ids(connection, "SELECT id, state, prepared_by FROM voucher WHERE company_id = ? "
+                                        "AND id IN ({ids})", ids, params=(company_id,))
+    if len(rows) != len(ids):
+        raise BookError(f"vouchers {sorted(set(ids) - {r[0] for r in rows})} do not exist")
+    for voucher_id, state, prepared_by in rows:
+        if state != "draft":
+            raise BookError(f"voucher {voucher_id} is {state}, not a draft")
+        if prepared_by == by:
+            raise BookError(f"voucher {voucher_id}: {by} prepared it and cannot also review it "
+                            f"(segregation of duties)")
+    for start in range(0, len(ids), raw.IN_LIMIT):
+        connection.execute(update(table).where((table.c.company_id == company_id)
+                                               & table.c.id.in_(ids[start:start + raw.IN_LIMIT]))
+                           .values(state="reviewed", reviewed_by=by))
 
 
 def _reverse(connection: Connection, company_id: str, voucher_id: int, by: str, reason: str,

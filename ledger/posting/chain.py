@@ -162,48 +162,56 @@ def _unbalanced(connection: Connection, company_id: str, ids: list[int]) -> None
 def post(engine: Engine, company_id: str, ids: Sequence[int], by: str,
          on_numbered: Callable[[int, str], None] | None = None) -> list[str]:
     """Post reviewed vouchers, all or none, in date order; returns their numbers."""
+    with engine.begin() as connection:
+        numbers = post_vouchers(connection, company_id, ids, by, on_numbered)
+    checkpoint("posted")
+    return numbers
+
+
+def post_vouchers(connection: Connection, company_id: str, ids: Sequence[int], by: str,
+                  on_numbered: Callable[[int, str], None] | None = None) -> list[str]:
+    """``post`` inside the caller's transaction (approving from the queue reviews, posts and audits
+    at once): a rollback of it gives the numbers back."""
     ids = list(dict.fromkeys(ids))
     if not ids:
         return []
-    with engine.begin() as connection:
-        # the first statement writes, so SQLite takes its write lock before anything is read
-        first_seq = take_numbers(connection, company_id, CHAIN, CHAIN, len(ids))
-        rows = _reviewed(connection, company_id, ids, by)
-        _unbalanced(connection, company_id, ids)
-        date_at = len(HEADER) - len(CONTENT) + CONTENT.index("voucher_date")
-        rows.sort(key=lambda r: (raw.iso(r[date_at]), r[0]))
-        closed = {p for (p,) in raw.fetch(connection, "SELECT period FROM accounting_period WHERE company_id = ? "
-                                                      "AND state = 'closed'", (company_id,))}
-        counts: dict[tuple[str, str], int] = {}
-        for row in rows:
-            if row[3] in closed:
-                raise BookError(f"period {row[3]} is closed: reopen it (finance admin, with a reason) to post into it")
-            counts[(row[3], row[4])] = counts.get((row[3], row[4]), 0) + 1
-        next_number = {key: take_numbers(connection, company_id, *key, n) for key, n in sorted(counts.items())}
-        unhashed = [r[0] for r in rows if not r[7]]   # drafted before content hashes existed
-        lines = lines_by_voucher(connection, company_id, unhashed, "reviewed") if unhashed else {}
-        previous = ""
-        if first_seq > 1:
-            previous = raw.fetch(connection, "SELECT hash FROM voucher WHERE company_id = ? AND chain_seq = ?",
-                                 (company_id, first_seq - 1))[0][0]
-        updates, numbers = [], []
-        seq = first_seq
-        for row in rows:
-            voucher_id, period, word, content = row[0], row[3], row[4], row[7]
-            if not content:
-                content = content_hash(_header(row[len(HEADER) - len(CONTENT):]), lines.get(voucher_id, []))
-            number = next_number[(period, word)]
-            next_number[(period, word)] = number + 1
-            voucher_no = f"{word}-{period}-{number:04d}"
-            previous_hash, previous = previous, chain_link(previous, voucher_no, by, seq, content)
-            updates.append((voucher_id, number, voucher_no, seq, previous_hash, previous, content))
-            numbers.append(voucher_no)
-            seq += 1
-            if on_numbered is not None:
-                on_numbered(voucher_id, voucher_no)
-        checkpoint("vouchers_numbered")
-        _write_posted(connection, updates, by, datetime.now(UTC))
-    checkpoint("posted")
+    # the first statement writes, so SQLite takes its write lock before anything is read
+    first_seq = take_numbers(connection, company_id, CHAIN, CHAIN, len(ids))
+    rows = _reviewed(connection, company_id, ids, by)
+    _unbalanced(connection, company_id, ids)
+    date_at = len(HEADER) - len(CONTENT) + CONTENT.index("voucher_date")
+    rows.sort(key=lambda r: (raw.iso(r[date_at]), r[0]))
+    closed = {p for (p,) in raw.fetch(connection, "SELECT period FROM accounting_period WHERE company_id = ? "
+                                                  "AND state = 'closed'", (company_id,))}
+    counts: dict[tuple[str, str], int] = {}
+    for row in rows:
+        if row[3] in closed:
+            raise BookError(f"period {row[3]} is closed: reopen it (finance admin, with a reason) to post into it")
+        counts[(row[3], row[4])] = counts.get((row[3], row[4]), 0) + 1
+    next_number = {key: take_numbers(connection, company_id, *key, n) for key, n in sorted(counts.items())}
+    unhashed = [r[0] for r in rows if not r[7]]   # drafted before content hashes existed
+    lines = lines_by_voucher(connection, company_id, unhashed, "reviewed") if unhashed else {}
+    previous = ""
+    if first_seq > 1:
+        previous = raw.fetch(connection, "SELECT hash FROM voucher WHERE company_id = ? AND chain_seq = ?",
+                             (company_id, first_seq - 1))[0][0]
+    updates, numbers = [], []
+    seq = first_seq
+    for row in rows:
+        voucher_id, period, word, content = row[0], row[3], row[4], row[7]
+        if not content:
+            content = content_hash(_header(row[len(HEADER) - len(CONTENT):]), lines.get(voucher_id, []))
+        number = next_number[(period, word)]
+        next_number[(period, word)] = number + 1
+        voucher_no = f"{word}-{period}-{number:04d}"
+        previous_hash, previous = previous, chain_link(previous, voucher_no, by, seq, content)
+        updates.append((voucher_id, number, voucher_no, seq, previous_hash, previous, content))
+        numbers.append(voucher_no)
+        seq += 1
+        if on_numbered is not None:
+            on_numbered(voucher_id, voucher_no)
+    checkpoint("vouchers_numbered")
+    _write_posted(connection, updates, by, datetime.now(UTC))
     return numbers
 
 

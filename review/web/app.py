@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 
 from review.actions import Books
 from review.auth import SessionInfo, session_user
-from review.i18n import DEFAULT, LANGUAGES, translator
+from review.i18n import DEFAULT, LANGUAGES, localise, translator
 from review.roles import acting_role, allowed
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -128,6 +128,7 @@ class Web:
         html = self.env.get_template(name).render(ctx=ctx, t=ctx.t, user=ctx.user, csrf=ctx.session.csrf
                                                   if ctx.session else values.pop("csrf", ""),
                                                   may=lambda p: bool(ctx.user) and allowed(ctx.user.roles, p),
+                                                  msg=lambda text: localise(str(text), ctx.lang),
                                                   **values)
         return HTMLResponse(html, status_code=status)
 

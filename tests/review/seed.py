@@ -87,3 +87,22 @@ def seed(engine: Engine) -> Books:
             add_user(engine, f"{role}{n}", PASSWORD, [role])
     add_user(engine, "all1", PASSWORD, [r for r in ROLES if r != "it_admin"])
     return BOOKS
+
+
+def book_invoice(engine: Engine, books: Books, doc_no: str, posted: bool = False) -> int:
+    """The nightly run's voucher for sales invoice ``doc_no`` (net 500.00 + tax 65.00): a draft
+    by yecai, or reviewed and posted by two people. Returns its id."""
+    from ledger.posting.book import post, review, save_drafts
+    from ledger.posting.vouchers import PostingEvent
+    from ledger.posting.vouchers import post as build
+
+    cny = lambda text: Money.parse(text, "CNY")  # noqa: E731
+    event = PostingEvent(kind="sales_invoice", key=f"sales_invoice:{doc_no}", date=date(2026, 11, 2),
+                         doc_type="sales_invoice", doc_no=doc_no, currency="CNY", counterparty=SCRIPT,
+                         amounts={"gross": cny("565.00"), "net": cny("500.00"), "tax": cny("65.00")},
+                         dimensions={"customer": SCRIPT})
+    [voucher_id] = save_drafts(engine, books.company_id, [build(event, books.templates, books.chart)])
+    if posted:
+        review(engine, books.company_id, [voucher_id], by="li.kuaiji")
+        post(engine, books.company_id, [voucher_id], by="wang.zhuguan")
+    return voucher_id

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from flows import pipeline
 from flows.cli_review import books_for
+from ledger.posting.tables import VoucherRow
 from ledger.storage.decisions import blocked_documents, rejected_pairs
 from ledger.storage.engine import make_engine
 from ledger.storage.read import load_bank_transactions, load_counterparties, load_documents
@@ -104,6 +105,11 @@ def test_an_ignored_pair_never_returns_and_the_other_candidate_stands(synced) ->
     sync(db)
     stored = {row.from_no: (row.decision, row.decided_by) for row in suggestions(engine)}
     assert stored == {first.from_no: ("auto", "yecai"), second.from_no: ("rejected", "reviewer1")}
+    # the suggestion decided automatically now waits for nobody: its LOW_CONFIDENCE_MATCH item is closed by yecai
+    with engine.connect() as connection:
+        closed = connection.execute(select(items.c.status, items.c.resolved_by).where(
+            items.c.detail == f"{first.from_no}->{TIED}")).one()
+    assert tuple(closed) == ("resolved", "yecai")
 
 
 def test_earned_autonomy_accepts_an_untied_suggestion_of_its_party() -> None:
@@ -145,8 +151,8 @@ def test_earned_autonomy_needs_enough_confirmations_a_high_ratio_and_no_recent_d
         assert autonomous_parties(connection, BOOKS.company_id, rules) == frozenset()
 
 
-def test_a_document_marked_duplicate_is_paid_by_nothing(synced) -> None:
-    engine, _db = synced
+def test_a_document_marked_duplicate_is_paid_by_nothing_and_has_no_voucher(synced) -> None:
+    engine, db = synced
     items = ExceptionItemRow.__table__
     with engine.connect() as connection:
         item = connection.execute(select(items).where(items.c.code == "DUPLICATE_INVOICE")).one()
@@ -159,6 +165,17 @@ def test_a_document_marked_duplicate_is_paid_by_nothing(synced) -> None:
         blocked = blocked_documents(connection, BOOKS.company_id)
     assert blocked == {("purchase_invoice", first)}
     assert not [link for link in rematch(engine, blocked=blocked).links if link.from_no == first]
+    # its draft voucher went with the mark, and the next nightly run drafts none for it
+    vouchers = VoucherRow.__table__
+    key = f"purchase_invoice:{first}"
+    with engine.connect() as connection:
+        assert connection.execute(select(vouchers.c.id).where(vouchers.c.event_key == key)).all() == []
+    sync(db)
+    with engine.connect() as connection:
+        assert connection.execute(select(vouchers.c.id).where(vouchers.c.event_key == key)).all() == []
+        other = "26310500000000000086" if first.endswith("85") else "26310500000000000085"
+        assert connection.execute(select(vouchers.c.id).where(
+            vouchers.c.event_key == f"purchase_invoice:{other}")).all()      # the original keeps its own
 
 
 def test_a_transaction_a_person_settled_is_left_alone_by_later_runs(synced) -> None:

@@ -17,7 +17,7 @@ from ledger.storage.review_tables import ReviewSession
 from ledger.storage.tables import ExceptionItemRow
 from review.roles import ROLES
 from review.web.app import create_app
-from tests.review.seed import IMG, PASSWORD, SCRIPT, seed
+from tests.review.seed import IMG, PASSWORD, SCRIPT, book_invoice, seed
 
 TABLE = Path(__file__).with_name("route_roles.csv")
 ITEMS = ExceptionItemRow.__table__
@@ -105,7 +105,7 @@ def test_a_post_without_its_csrf_token_is_refused(site) -> None:
         version = str(connection.execute(select(ITEMS.c.version).where(ITEMS.c.id == number)).scalar_one())
     for data in ({"body": "x", "version": version}, {"body": "x", "version": version, "csrf_token": "forged"}):
         response = http.post(f"/items/{number}/comment", data=data)
-        assert response.status_code == 403 and "CSRF" in response.text
+        assert response.status_code == 403 and "表单令牌缺失或错误" in response.text
     assert http.post(f"/items/{number}/comment",
                      data={"body": "x", "version": version, "csrf_token": csrf}).status_code == 303
     assert client(app).post("/login", data={"username": "reviewer1", "password": PASSWORD}).status_code == 403
@@ -159,7 +159,7 @@ def test_ten_failures_lock_the_account_even_for_the_right_password(site) -> None
         assert response.status_code == 401
     response = http.post("/login", data={"username": "reviewer1", "password": PASSWORD,
                                          "csrf_token": login_token(http)})
-    assert response.status_code == 401 and "too many failed logins" in response.text
+    assert response.status_code == 401 and "登录失败次数过多" in response.text
     # another account from another address is not affected
     other = client(app, client=("10.0.0.9", 5000))
     assert other.post("/login", data={"username": "reviewer2", "password": PASSWORD,
@@ -214,7 +214,7 @@ def test_failures_from_one_address_lock_it_for_every_account(site) -> None:
         http.post("/login", data={"username": f"nobody{n}", "password": "x" * 12, "csrf_token": login_token(http)})
     response = http.post("/login", data={"username": "reviewer2", "password": PASSWORD,
                                          "csrf_token": login_token(http)})
-    assert response.status_code == 401 and "too many failed logins" in response.text
+    assert response.status_code == 401 and "登录失败次数过多" in response.text
 
 
 def test_bulk_assign_applies_to_each_and_reports_a_stale_one(site) -> None:
@@ -225,7 +225,7 @@ def test_bulk_assign_applies_to_each_and_reports_a_stale_one(site) -> None:
     chosen = [f"{rows[0].id}:{rows[0].version}", f"{rows[1].id}:{rows[1].version + 5}"]
     response = http.post("/bulk", data={"action": "assign", "assignee": "me", "item": chosen, "csrf_token": csrf})
     assert response.status_code == 200
-    assert response.text.count('class="done"') == 1 and "changed before your action" in response.text
+    assert response.text.count('class="done"') == 1 and "抢先处理" in response.text
     with engine.connect() as connection:
         assignees = dict(connection.execute(select(ITEMS.c.id, ITEMS.c.assignee)).all())
     assert assignees[rows[0].id] == "reviewer1" and assignees[rows[1].id] is None
@@ -241,7 +241,7 @@ def test_nobody_approves_what_they_prepared(site) -> None:
                                                              "version": version, "csrf_token": csrf}).status_code == 303
     voucher = re.search(r'href="/vouchers/(\d+)"', preparer.get(f"/items/{number}").text).group(1)
     refused = preparer.post(f"/vouchers/{voucher}/approve", data={"csrf_token": csrf})
-    assert refused.status_code == 400 and "segregation of duties" in refused.text
+    assert refused.status_code == 400 and "不相容职务分离" in refused.text
     reviewer, csrf_reviewer = logged_in(app, "reviewer1")
     assert 'id="approve"' not in reviewer.get(f"/vouchers/{voucher}").text
     assert reviewer.post(f"/vouchers/{voucher}/approve", data={"csrf_token": csrf_reviewer}).status_code == 403
@@ -268,3 +268,21 @@ def test_the_item_page_searches_documents_and_bank_transactions_to_link(site) ->
     assert "bank_txn 31050161373600001234:T1" in page and f'action="/items/{number}/link"' in page
     assert "sales_invoice INV-1" in http.get(f"/items/{number}", params={"q": "INV-1"}).text
     assert "海尔智家股份有限公司" in http.get(f"/items/{number}", params={"q": "海尔"}).text
+
+
+def test_the_item_page_asks_for_a_reversal_of_a_posted_duplicate(site) -> None:
+    from review import actions
+    from review.actions import Actor
+    from tests.review.seed import BOOKS
+
+    engine, app = site
+    posted = book_invoice(engine, BOOKS, "INV-3", posted=True)
+    number = item_id(engine, "DUPLICATE_INVOICE")
+    with engine.connect() as connection:
+        version = connection.execute(select(ITEMS.c.version).where(ITEMS.c.id == number)).scalar_one()
+    actions.mark_duplicate(engine, BOOKS, number, version, Actor("reviewer1", "reviewer"), "sales_invoice", "INV-3")
+    http, _ = logged_in(app, "auditor1")
+    page = http.get(f"/items/{number}").text
+    assert 'class="warning duplicate-posted"' in page and f"yecai vouchers reverse {posted}" in page
+    assert "红字冲销" in page
+    assert "reverse it red-letter" in http.get(f"/items/{number}?lang=en").text
