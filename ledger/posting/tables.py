@@ -3,7 +3,7 @@
 Posted vouchers are immutable: database triggers (SQLite and PostgreSQL, migrations 0005 and
 0006) refuse updates and deletes of a posted voucher and any change to its lines, whatever
 the client. Foreign-currency vouchers keep their rate, its date and source, and every line
-its base-currency amounts (0006).
+its base-currency amounts (0009).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class VoucherRow(SQLModel, table=True):
     chain_seq: int | None = None                   # order in the company's hash chain
     prev_hash: str | None = Field(default=None, max_length=64)
     hash: str | None = Field(default=None, max_length=64)
-    # the conversion into the base currency (migration 0006): rate as exact decimal text
+    # the conversion into the base currency (migration 0009): rate as exact decimal text
     base_currency: str = Field(default="", max_length=3, sa_column_kwargs={"server_default": ""})
     fx_rate: str = Field(default="1", max_length=32, sa_column_kwargs={"server_default": "1"})
     fx_rate_date: date | None = None

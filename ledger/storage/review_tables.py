@@ -1,4 +1,4 @@
-"""Tables of the review queue (migration 0007): comments, the audit chain, what people decided
+"""Tables of the review queue (migration 0006): comments, the audit chain, what people decided
 (rejected pairs, blocked payments, per-counterparty autonomy), users, sessions, login attempts
 and the nightly auto-match figures the dashboard draws.
 

@@ -211,7 +211,7 @@ class ExceptionItemRow(SQLModel, table=True):
     last_seen_at: datetime
     times_seen: int = 1
     batch_id: int | None = Field(default=None, foreign_key="ingest_batch.id")
-    # the review queue (migration 0007): optimistic locking, who has it, until when it sleeps
+    # the review queue (migration 0006): optimistic locking, who has it, until when it sleeps
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     assignee: str | None = Field(default=None, max_length=64)
     snoozed_until: date | None = None

@@ -1,6 +1,6 @@
 """review queue
 
-Revision ID: 0007
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-01 08:16:30.844391
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import ledger.storage.tables
 
-revision: str = '0007'
+revision: str = '0006'
 down_revision: str | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

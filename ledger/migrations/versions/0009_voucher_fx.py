@@ -1,7 +1,7 @@
 """vouchers in the base currency (rates, conversions, base amounts per line); content hashes
 
-Revision ID: 0006
-Revises: 0010
+Revision ID: 0009
+Revises: 0008
 """
 from collections.abc import Sequence
 
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = '0006'
-down_revision: str | None = '0010'
+revision: str = '0009'
+down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

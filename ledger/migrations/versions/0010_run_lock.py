@@ -1,7 +1,7 @@
 """run lock
 
-Revision ID: 0008
-Revises: 0006
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-01 08:30:00
 """
 from collections.abc import Sequence
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = '0008'
-down_revision: str | None = '0006'
+revision: str = '0010'
+down_revision: str | None = '0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

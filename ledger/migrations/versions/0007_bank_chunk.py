@@ -1,7 +1,7 @@
 """bank chunk digests: re-storing a batch of bank rows already stored is one lookup
 
-Revision ID: 0009
-Revises: 0007
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-01 08:40:00.000000
 """
 from collections.abc import Sequence
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = '0009'
-down_revision: str | None = '0007'
+revision: str = '0007'
+down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
