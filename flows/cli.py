@@ -22,9 +22,9 @@ DEFAULT_CONFIG = Path("config/example/company.toml")
 app = typer.Typer(help="yecai (业财): business-finance integration and reconciliation.\n\n"
                   "Reads orders, deliveries, invoices and bank statements from connectors into a "
                   "database (SQLite by default, PostgreSQL with DATABASE_URL).",
-                  no_args_is_help=True, rich_markup_mode="rich")
-db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
-config_app = typer.Typer(help="Company configuration files.", no_args_is_help=True)
+                  no_args_is_help=True, rich_markup_mode="markdown")
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True, rich_markup_mode="markdown")
+config_app = typer.Typer(help="Company configuration files.", no_args_is_help=True, rich_markup_mode="markdown")
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 app.add_typer(connectors_app, name="connectors")

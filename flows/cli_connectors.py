@@ -19,7 +19,8 @@ from flows.ingest import build_connector
 from ledger.counterparties import Counterparty
 from ledger.settings import ConfigError, load_company
 
-app = typer.Typer(help="Connectors: list them, dry-run one, scaffold a new one.", no_args_is_help=True)
+app = typer.Typer(help="Connectors: list them, dry-run one, scaffold a new one.", no_args_is_help=True,
+                  rich_markup_mode="markdown")
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 DEFAULT_CONFIG = Path("config/example/company.toml")

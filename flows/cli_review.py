@@ -21,7 +21,7 @@ from review.settings import DEFAULT_REVIEW_CONFIG, load_review_settings
 
 users_app = typer.Typer(help="Review UI accounts: add, disable, enable, roles, list. Roles: " + ", ".join(ROLES)
                         + ". Every change is recorded in the audit chain of each company in the database "
-                        "(yecai ledger verify checks it).", no_args_is_help=True)
+                        "(yecai ledger verify checks it).", no_args_is_help=True, rich_markup_mode="markdown")
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 DEFAULT_CONFIG = Path("config/example/company.toml")

@@ -29,10 +29,11 @@ from ledger.settings import ConfigError, load_company
 from ledger.storage.engine import DatabaseUrlError, make_engine
 
 vouchers_app = typer.Typer(help="Vouchers (记账凭证): list, review (审核), post (记账), reverse (红字冲销).",
-                           no_args_is_help=True)
-ledger_app = typer.Typer(help="The ledger: periods and the tamper-evident hash chain.", no_args_is_help=True)
+                           no_args_is_help=True, rich_markup_mode="markdown")
+ledger_app = typer.Typer(help="The ledger: periods and the tamper-evident hash chain.", no_args_is_help=True,
+                         rich_markup_mode="markdown")
 fx_app = typer.Typer(help="Exchange rates (汇率) into the base currency, each with its date and source.",
-                     no_args_is_help=True)
+                     no_args_is_help=True, rich_markup_mode="markdown")
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
