@@ -400,7 +400,8 @@ def reconcile(folder: Annotated[Path, typer.Argument(help="A drop folder in the 
     for name, report in bad.items():
         console.print(f"[red]{name}[/]: {report.get('error') or str(report['rejected']) + ' records rejected'}",
                       highlight=False)
-    console.print(f"wrote {out / 'links.csv'}, {out / 'exceptions.csv'}, {out / 'summary.json'}")
+    console.print("wrote " + ", ".join(str(out / name) for name in
+                                       ("links.csv", "exceptions.csv", "vouchers.csv", "summary.json")))
 
 
 def _print_runs(runs) -> None:

@@ -206,17 +206,32 @@ def enrich(connection: Connection, company_id: str, batch: int = 500) -> int:
         refs: dict[int, list] = {}
         for r in connection.execute(select(docs).where(docs.c.exception_id.in_(ids)).order_by(docs.c.id)):
             refs.setdefault(r.exception_id, []).append(r)
-        numbers = {r.doc_no for rs in refs.values() for r in rs}
-        names = {(r.kind, r.doc_no): (r.counterparty, (r.net_minor or 0) + (r.tax_minor or 0), r.currency)
-                 for r in connection.execute(select(documents.c.kind, documents.c.doc_no, documents.c.counterparty,
-                                                    documents.c.net_minor, documents.c.tax_minor, documents.c.currency)
-                                             .where((documents.c.company_id == company_id)
-                                                    & documents.c.doc_no.in_(numbers)))}
-        txn_ids = {n.partition(":")[2] for n in numbers if ":" in n}
-        for r in connection.execute(select(bank.c.account_no, bank.c.txn_id, bank.c.counterparty,
-                                           bank.c.amount_minor, bank.c.currency)
-                                    .where((bank.c.company_id == company_id) & bank.c.txn_id.in_(txn_ids))):
-            names[("bank_txn", f"{r.account_no}:{r.txn_id}")] = (r.counterparty, r.amount_minor, r.currency)
+        # looked up by the keys the unique indexes lead with: (company, kind, doc_no) and
+        # (company, account_no, txn_id); a doc_no alone would scan every document per batch
+        by_kind: dict[str, set[str]] = {}
+        for rs in refs.values():
+            for r in rs:
+                by_kind.setdefault(r.doc_type, set()).add(r.doc_no)
+        names = {}
+        for kind, numbers in sorted(by_kind.items()):
+            if kind == "bank_txn":
+                by_account: dict[str, set[str]] = {}
+                for number in numbers:
+                    account, _, txn = number.rpartition(":")
+                    by_account.setdefault(account, set()).add(txn)
+                for account, txns in sorted(by_account.items()):
+                    for r in connection.execute(select(bank.c.account_no, bank.c.txn_id, bank.c.counterparty,
+                                                       bank.c.amount_minor, bank.c.currency)
+                                                .where((bank.c.company_id == company_id)
+                                                       & (bank.c.account_no == account)
+                                                       & bank.c.txn_id.in_(sorted(txns)))):
+                        names[("bank_txn", f"{r.account_no}:{r.txn_id}")] = (r.counterparty, r.amount_minor, r.currency)
+                continue
+            for r in connection.execute(select(documents.c.kind, documents.c.doc_no, documents.c.counterparty,
+                                               documents.c.net_minor, documents.c.tax_minor, documents.c.currency)
+                                        .where((documents.c.company_id == company_id) & (documents.c.kind == kind)
+                                               & documents.c.doc_no.in_(sorted(numbers)))):
+                names[(r.kind, r.doc_no)] = (r.counterparty, (r.net_minor or 0) + (r.tax_minor or 0), r.currency)
         updates = []
         for item_id in ids:
             party, amount, currency = "", None, None
