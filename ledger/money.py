@@ -153,23 +153,24 @@ class Money:
         return other
 
     def __add__(self, other: Money) -> Money:
-        return Money(self.amount + self._same(other, "add").amount, self.currency)
+        # the sum of two checked amounts in a checked currency is checked: no __post_init__
+        return Money.from_checked(self.amount + self._same(other, "add").amount, self.currency)
 
     def __sub__(self, other: Money) -> Money:
-        return Money(self.amount - self._same(other, "subtract").amount, self.currency)
+        return Money.from_checked(self.amount - self._same(other, "subtract").amount, self.currency)
 
     def __mul__(self, factor: Decimal | int) -> Money:
         if isinstance(factor, Money):
             raise TypeError("cannot multiply Money by Money")
-        return Money(self.amount * to_decimal(factor), self.currency)
+        return Money.from_checked(self.amount * to_decimal(factor), self.currency)
 
     __rmul__ = __mul__
 
     def __neg__(self) -> Money:
-        return Money(-self.amount, self.currency)
+        return Money.from_checked(-self.amount, self.currency)
 
     def __abs__(self) -> Money:
-        return Money(abs(self.amount), self.currency)
+        return Money.from_checked(abs(self.amount), self.currency)
 
     def __bool__(self) -> bool:
         return bool(self.amount)
@@ -219,7 +220,12 @@ _SET_AMOUNT, _SET_CURRENCY = Money.__dict__["amount"].__set__, Money.__dict__["c
 
 def total(amounts: Iterable[Money], currency: str) -> Money:
     """Sum that is defined for an empty iterable and refuses mixed currencies."""
-    result = Money.zero(currency)
+    minor_units(currency)
+    result = Decimal(0)
     for amount in amounts:
-        result = result + amount
-    return result
+        if not isinstance(amount, Money):
+            raise TypeError(f"cannot add Money and {type(amount).__name__}")
+        if amount.currency != currency:
+            raise CurrencyMismatch(f"cannot add {currency} and {amount.currency}")
+        result += amount.amount
+    return Money.from_checked(result, currency)

@@ -10,9 +10,21 @@ from typing import Any
 
 from ledger.money import Money
 
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_SCALARS = (str, int, float, bool, type(None))   # float only ever as a score, never money
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in fields(cls))
+    return names
+
 
 def to_plain(value: Any) -> Any:
     """Money → [amount, currency]; Decimal → normalised text ('1.0' and '1.00' agree); date → ISO."""
+    if type(value) in _SCALARS:
+        return value
     if isinstance(value, Money):
         return [str(value.amount), value.currency]
     if isinstance(value, Decimal):
@@ -24,5 +36,5 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, tuple | list):
         return [to_plain(v) for v in value]
     if is_dataclass(value):
-        return {f.name: to_plain(getattr(value, f.name)) for f in fields(value)}
+        return {name: to_plain(getattr(value, name)) for name in _field_names(type(value))}
     return value
