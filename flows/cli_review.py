@@ -103,28 +103,26 @@ def users_add(username: str, roles: Annotated[str, typer.Option("--roles", help=
     _audited(engine)
 
 
+def _set_disabled(username: str, disabled: bool, by: str, db: str | None) -> None:
+    engine = _engine(db)
+    try:
+        set_disabled(engine, username, disabled, by=by or _login_name())
+    except AuthError as error:
+        raise _fail(str(error)) from None
+    console.print(f"user {username} {'disabled' if disabled else 'enabled'}")
+    _audited(engine)
+
+
 @users_app.command("disable")
 def users_disable(username: str, by: ByOption = "", db: DbOption = None) -> None:
     """Disable a user and end their sessions."""
-    engine = _engine(db)
-    try:
-        set_disabled(engine, username, True, by=by or _login_name())
-    except AuthError as error:
-        raise _fail(str(error)) from None
-    console.print(f"user {username} disabled")
-    _audited(engine)
+    _set_disabled(username, True, by, db)
 
 
 @users_app.command("enable")
 def users_enable(username: str, by: ByOption = "", db: DbOption = None) -> None:
     """Enable a disabled user again."""
-    engine = _engine(db)
-    try:
-        set_disabled(engine, username, False, by=by or _login_name())
-    except AuthError as error:
-        raise _fail(str(error)) from None
-    console.print(f"user {username} enabled")
-    _audited(engine)
+    _set_disabled(username, False, by, db)
 
 
 @users_app.command("roles")
