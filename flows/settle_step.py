@@ -20,12 +20,11 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine
 
 from flows.names import cached_resolver, save_names
-from ledger.exceptions import ExceptionItem
-from ledger.money import Money
+from ledger.exceptions import ExceptionRow
 from ledger.settings import Tolerances
 from ledger.storage.bulk import insert_values
 from ledger.storage.decisions import blocked_documents, rejected_pairs
-from ledger.storage.exception_store import raise_exceptions
+from ledger.storage.exception_store import raise_exception_rows
 from ledger.storage.matching_state import (
     apply_settlement,
     load_new_transactions,
@@ -34,7 +33,7 @@ from ledger.storage.matching_state import (
     set_cursor,
 )
 from ledger.storage.tables import MatchLinkRow
-from matching.findings import low_confidence, unknown_counterparty, unmatched_bank_txn
+from matching.findings import low_confidence_row, unknown_counterparty_row, unmatched_bank_txn_row
 from matching.model import evidence_json
 from matching.parties import Resolution
 from matching.rules import MatchingRules
@@ -128,7 +127,7 @@ def settle_new_transactions(engine: Engine, company_id: str, rules: MatchingRule
         _write_links(connection, company_id, rules, items, payments, settlement.links)
         run.reduced, run.closed = apply_settlement(connection, stored.row_id, stored.open_minor, settlement.open_minor)
         exceptions = _exceptions(items, payments, bank.counterparty, payer, settlement)
-        run.exceptions = raise_exceptions(connection, company_id, exceptions).new
+        run.exceptions = len(raise_exception_rows(connection, company_id, exceptions)[0])
         run.new_names = save_names(connection, company_id, version, resolver)
         set_cursor(connection, company_id, "bank_txn", max(bank.row_id))
     written = lap()
@@ -170,24 +169,22 @@ def _write_links(connection: Connection, company_id: str, rules: MatchingRules, 
 
 
 def _exceptions(items: OpenItems, payments: Payments, names: list[str], payer: list[Resolution],
-                settlement) -> list[ExceptionItem]:
-    def money(minor: int, currency: str) -> Money:
-        return Money.from_minor(minor, currency)
-
-    found: list[ExceptionItem] = [finding.exception() for finding in settlement.findings]
+                settlement) -> list[ExceptionRow]:
+    """The run's exceptions as plain rows (``ExceptionItem.row()``, in the same order and words)."""
+    found: list[ExceptionRow] = [finding.row() for finding in settlement.findings]
     linked = {link.payment for link in settlement.links}
     auto_linked = {link.payment for link in settlement.links if link.auto}
+    numbers, amounts, currencies = payments.number, payments.amount_minor, payments.currency
     for p in range(len(payments)):
         if p not in linked:
-            found.append(unmatched_bank_txn(payments.number[p], money(payments.amount_minor[p], payments.currency[p]),
-                                            names[p], payments.remittance[p]))
+            found.append(unmatched_bank_txn_row(numbers[p], amounts[p], currencies[p], names[p],
+                                                payments.remittance[p]))
         if payer[p].counterparty_id is None and names[p] and p not in auto_linked:
-            found.append(unknown_counterparty(payments.number[p], money(payments.amount_minor[p],
-                                                                        payments.currency[p]),
-                                              names[p], payer[p].matched, payer[p].score))
+            found.append(unknown_counterparty_row(numbers[p], amounts[p], currencies[p], names[p], payer[p].matched,
+                                                  payer[p].score))
     for link in settlement.links:
         if not link.auto:
-            found.append(low_confidence(SIDES[items.side[link.item]], items.number[link.item], "bank_txn",
-                                        payments.number[link.payment],
-                                        money(link.amount_minor, items.currency[link.item]), link.score, link.rule))
+            found.append(low_confidence_row(SIDES[items.side[link.item]], items.number[link.item], "bank_txn",
+                                            numbers[link.payment], link.amount_minor, items.currency[link.item],
+                                            link.score, link.rule))
     return found

@@ -24,7 +24,7 @@ from itertools import combinations
 
 import numpy as np
 
-from ledger.exceptions import DocumentRef, ExceptionCode, ExceptionItem
+from ledger.exceptions import DocumentRef, ExceptionCode, ExceptionItem, ExceptionRow, exception_row
 from ledger.money import Money, minor_units
 from ledger.settings import Tolerances
 from matching.refs import extract_numbers, near_numbers
@@ -92,6 +92,12 @@ class Finding:
         return ExceptionItem(code=self.code, message=self.message, documents=tuple(
             DocumentRef(doc_type=doc_type, doc_no=doc_no,
                         amount=Money.from_minor(amount, currency) if amount is not None else None)
+            for doc_type, doc_no, amount, currency in self.documents))
+
+    def row(self) -> ExceptionRow:
+        """``self.exception().row()`` without building the item."""
+        return exception_row(self.code, self.message, tuple(
+            (doc_type, doc_no, amount or None, currency if amount else None)
             for doc_type, doc_no, amount, currency in self.documents))
 
 
