@@ -116,7 +116,8 @@ def phase(url: str) -> None:
                       "rss_gb": round(_peak_rss_kb() / 1024 / 1024, 2), "transactions": run.transactions,
                       "open_items": run.open_items, "links": run.links, "settled": run.settled,
                       "closed": run.closed, "exceptions": run.exceptions, "new_names": run.new_names,
-                      "steps": run.seconds, "cpu_steps": run.cpu_seconds}))
+                      "steps": run.seconds, "cpu_steps": run.cpu_seconds,
+                      "peak_steps": dict(zip(("load", "resolve", "match", "write"), run.peak_gb))}))
 
 
 def _peak_rss_kb() -> int:
@@ -198,6 +199,7 @@ def _report(seeded: dict, url: str, store_delta) -> None:
               f"{r['links'].get('suggested', 0):>9,} {r['settled']:>9,} {r['wall']:>7.1f} {r['cpu']:>7.1f} "
               f"{r['rss_gb']:>8.2f}  {goal}")
         print(f"       wall per step: {r['steps']}; cpu per step: {r['cpu_steps']}")
+        print(f"       peak RSS (GB) by the end of each step: {r.get('peak_steps', {})}")
         print(f"       exceptions {r['exceptions']:,}; open items closed {r['closed']:,}; "
               f"new names {r['new_names']:,}")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (date {date.today()})")

@@ -20,12 +20,11 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine
 
 from flows.names import cached_resolver, save_names
-from ledger.exceptions import ExceptionItem
-from ledger.money import Money
+from ledger.exceptions import ExceptionRow
 from ledger.settings import Tolerances
-from ledger.storage.bulk import insert_values
+from ledger.storage.bulk import driver_value, insert_values
 from ledger.storage.decisions import blocked_documents, rejected_pairs
-from ledger.storage.exception_store import raise_exceptions
+from ledger.storage.exception_store import raise_exception_rows
 from ledger.storage.matching_state import (
     apply_settlement,
     load_new_transactions,
@@ -34,14 +33,13 @@ from ledger.storage.matching_state import (
     set_cursor,
 )
 from ledger.storage.tables import MatchLinkRow
-from matching.findings import low_confidence, unknown_counterparty, unmatched_bank_txn
+from matching.findings import low_confidence_row, unknown_counterparty_row, unmatched_bank_txn_row
 from matching.model import evidence_json
 from matching.parties import Resolution
 from matching.rules import MatchingRules
 from matching.settle import SIDES, OpenItems, Payments, Settler
 
-LINK_COLUMNS = ("company_id", "from_type", "from_no", "to_type", "to_no", "decision", "score", "amount_minor",
-                "currency", "rule", "rule_version", "decided_by", "evidence", "decided_at")
+LINK_COLUMNS = ("from_type", "from_no", "to_no", "decision", "score", "amount_minor", "currency", "rule", "evidence")
 
 
 @dataclass(slots=True)
@@ -56,6 +54,19 @@ class SettleRun:
     closed: int = 0
     seconds: dict[str, float] = field(default_factory=dict)       # wall clock per step
     cpu_seconds: dict[str, float] = field(default_factory=dict)   # this process's CPU time per step
+    peak_gb: list[float] = field(default_factory=list)   # the process's peak RSS at the end of each step (Linux)
+
+
+def _peak_gb() -> float:
+    """The process's peak resident set so far (VmHWM) in GB; 0 where /proc is not there."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024 / 1024, 2)
+    except OSError:
+        pass
+    return 0.0
 
 
 def refresh_open_items_step(engine: Engine, company_id: str, rules: MatchingRules) -> int:
@@ -82,6 +93,10 @@ def _bulk_work(connection: Connection) -> Iterator[None]:
         yield
     finally:
         if enabled:
+            # everything allocated meanwhile sits in the youngest generation: the first collection after
+            # enabling would scan millions of objects (seconds). Moved to the oldest one without a scan.
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
 
 
@@ -92,6 +107,7 @@ def settle_new_transactions(engine: Engine, company_id: str, rules: MatchingRule
 
     def lap() -> float:
         cpu.append(time.process_time())
+        run.peak_gb.append(_peak_gb())
         return time.perf_counter()
     with engine.begin() as connection, _bulk_work(connection):
         rejected = {(f, n, t) for f, n, kind, t in rejected_pairs(connection, company_id) if kind == "bank_txn"}
@@ -128,7 +144,7 @@ def settle_new_transactions(engine: Engine, company_id: str, rules: MatchingRule
         _write_links(connection, company_id, rules, items, payments, settlement.links)
         run.reduced, run.closed = apply_settlement(connection, stored.row_id, stored.open_minor, settlement.open_minor)
         exceptions = _exceptions(items, payments, bank.counterparty, payer, settlement)
-        run.exceptions = raise_exceptions(connection, company_id, exceptions).new
+        run.exceptions = len(raise_exception_rows(connection, company_id, exceptions)[0])
         run.new_names = save_names(connection, company_id, version, resolver)
         set_cursor(connection, company_id, "bank_txn", max(bank.row_id))
     written = lap()
@@ -145,49 +161,48 @@ def settle_new_transactions(engine: Engine, company_id: str, rules: MatchingRule
 
 def _write_links(connection: Connection, company_id: str, rules: MatchingRules, items: OpenItems,
                  payments: Payments, links, chunk: int = 100_000) -> None:
-    """Bulk-insert the links in chunks, so a million rows never sit in memory as tuples at once."""
-    processor = MatchLinkRow.__table__.c.decided_at.type.bind_processor(connection.dialect)
-    now = datetime.now(UTC)
-    now = processor(now) if processor else now
-    if connection.dialect.name == "sqlite" and isinstance(now, datetime):
-        now = now.isoformat(" ")      # the text sqlite3's per-value adapter would make, made once
+    """Bulk-insert the links in chunks, so a million rows never sit in memory as tuples at once.
+    Each link's comparisons are released once written (the exceptions need only the rest)."""
+    table = MatchLinkRow.__table__
+    # the same in every row: bound once (SQLite gets them as literals of the statement)
+    constants = {"to_type": "bank_txn", "company_id": company_id, "rule_version": rules.version,
+                 "decided_by": "yecai", "decided_at": driver_value(connection, table, "decided_at", datetime.now(UTC))}
     rows: list[tuple] = []
     payment, seen = -1, set()
+    sides, numbers, currencies, txns = items.side, items.number, items.currency, payments.number
     for link in links:
         if link.payment != payment:   # a payment's links are contiguous: de-duplicate within it
             payment, seen = link.payment, set()
+        comparisons, link.comparisons = link.comparisons, ()   # written once: a million evidence tuples go early
         if link.item in seen:         # a pair found twice in one run (two tokens naming it) is stored once
             continue
         seen.add(link.item)
-        rows.append((company_id, SIDES[items.side[link.item]], items.number[link.item], "bank_txn",
-                     payments.number[link.payment], "auto" if link.auto else "suggested", link.score,
-                     link.amount_minor, items.currency[link.item], link.rule, rules.version, "yecai",
-                     evidence_json(link.comparisons), now))
+        rows.append((SIDES[sides[link.item]], numbers[link.item], txns[link.payment],
+                     "auto" if link.auto else "suggested", link.score, link.amount_minor, currencies[link.item],
+                     link.rule, evidence_json(comparisons)))
         if len(rows) == chunk:
-            insert_values(connection, MatchLinkRow.__table__.name, LINK_COLUMNS, rows)
+            insert_values(connection, table.name, LINK_COLUMNS, rows, constants=constants)
             rows = []
-    insert_values(connection, MatchLinkRow.__table__.name, LINK_COLUMNS, rows)
+    insert_values(connection, table.name, LINK_COLUMNS, rows, constants=constants)
 
 
 def _exceptions(items: OpenItems, payments: Payments, names: list[str], payer: list[Resolution],
-                settlement) -> list[ExceptionItem]:
-    def money(minor: int, currency: str) -> Money:
-        return Money.from_minor(minor, currency)
-
-    found: list[ExceptionItem] = [finding.exception() for finding in settlement.findings]
+                settlement) -> list[ExceptionRow]:
+    """The run's exceptions as plain rows (``ExceptionItem.row()``, in the same order and words)."""
+    found: list[ExceptionRow] = [finding.row() for finding in settlement.findings]
     linked = {link.payment for link in settlement.links}
     auto_linked = {link.payment for link in settlement.links if link.auto}
+    numbers, amounts, currencies = payments.number, payments.amount_minor, payments.currency
     for p in range(len(payments)):
         if p not in linked:
-            found.append(unmatched_bank_txn(payments.number[p], money(payments.amount_minor[p], payments.currency[p]),
-                                            names[p], payments.remittance[p]))
+            found.append(unmatched_bank_txn_row(numbers[p], amounts[p], currencies[p], names[p],
+                                                payments.remittance[p]))
         if payer[p].counterparty_id is None and names[p] and p not in auto_linked:
-            found.append(unknown_counterparty(payments.number[p], money(payments.amount_minor[p],
-                                                                        payments.currency[p]),
-                                              names[p], payer[p].matched, payer[p].score))
+            found.append(unknown_counterparty_row(numbers[p], amounts[p], currencies[p], names[p], payer[p].matched,
+                                                  payer[p].score))
     for link in settlement.links:
         if not link.auto:
-            found.append(low_confidence(SIDES[items.side[link.item]], items.number[link.item], "bank_txn",
-                                        payments.number[link.payment],
-                                        money(link.amount_minor, items.currency[link.item]), link.score, link.rule))
+            found.append(low_confidence_row(SIDES[items.side[link.item]], items.number[link.item], "bank_txn",
+                                            numbers[link.payment], link.amount_minor, items.currency[link.item],
+                                            link.score, link.rule))
     return found

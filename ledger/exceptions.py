@@ -96,9 +96,34 @@ class ExceptionItem:
 
     @property
     def fingerprint(self) -> str:
-        parts = [self.code.value, self.source, self.detail,
-                 *sorted(f"{d.doc_type}\x1f{d.doc_no}" for d in self.documents)]
-        return hashlib.sha256("\x1e".join(parts).encode("utf-8")).hexdigest()[:32]
+        return fingerprint(self.code.value, self.source, self.detail, [(d.doc_type, d.doc_no) for d in self.documents])
+
+    def row(self) -> ExceptionRow:
+        """This item as the plain tuple the store writes (amounts in minor units; a zero amount is none)."""
+        return (self.fingerprint, self.code.value, self.severity.value, self.message, self.source, self.detail,
+                tuple((d.doc_type, d.doc_no, d.amount.to_minor() if d.amount else None,
+                       d.amount.currency if d.amount else None) for d in self.documents))
+
+
+DocumentTuple = tuple[str, str, int | None, str | None]   # doc_type, doc_no, amount_minor, currency
+# (fingerprint, code, severity, message, source, detail, documents): an exception item without objects,
+# for runs that raise hundreds of thousands of them
+ExceptionRow = tuple[str, str, str, str, str, str, tuple[DocumentTuple, ...]]
+
+
+def fingerprint(code: str, source: str, detail: str, documents) -> str:
+    """The identity of an exception: its code, source, detail and the (doc_type, doc_no) it is about."""
+    parts = [code, source, detail, *sorted(f"{doc_type}\x1f{doc_no}" for doc_type, doc_no in documents)]
+    return hashlib.sha256("\x1e".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+def exception_row(code: ExceptionCode, message: str, documents: tuple[DocumentTuple, ...], source: str = "",
+                  detail: str = "") -> ExceptionRow:
+    """What ``ExceptionItem(...).row()`` gives, without building the item (zero amounts must be None already)."""
+    if not documents:
+        raise ValueError("an exception item is about at least one document or file")
+    return (fingerprint(code.value, source, detail, [(d[0], d[1]) for d in documents]), code.value,
+            DEFAULT_SEVERITY[code].value, message, source, detail, documents)
 
 
 def unparseable(problem: BadInput, source: str = "") -> ExceptionItem:

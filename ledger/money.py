@@ -64,6 +64,15 @@ def minor_units(currency: str) -> int:
                               f"such as CNY, USD, EUR, JPY)") from None
 
 
+def format_minor(units: int, currency: str) -> str:
+    """``str(Money.from_minor(units, currency))`` without building the Money.
+
+        >>> format_minor(-12300, "CNY"), format_minor(5, "JPY")
+        ('-123.00 CNY', '5 JPY')
+    """
+    return f"{Decimal(units).scaleb(-minor_units(currency))} {currency}"
+
+
 def to_decimal(value: Decimal | int | str) -> Decimal:
     """The one place where outside values become Decimals. Floats are refused."""
     if isinstance(value, bool | float):

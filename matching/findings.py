@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from ledger.documents import Invoice, Order, Shipment
-from ledger.exceptions import DocumentRef, ExceptionCode, ExceptionItem
-from ledger.money import Money
+from ledger.exceptions import DocumentRef, ExceptionCode, ExceptionItem, ExceptionRow, exception_row
+from ledger.money import Money, format_minor
 from ledger.settings import Tolerances
 from matching.chains import ChainResult, order_price, quantities, received_quantity
 from matching.rules import MatchingRules
@@ -97,13 +97,13 @@ def overdue(invoices: Sequence[Invoice], open_amounts: dict[tuple[str, str], Mon
 def unmatched_bank_txn(number: str, amount: Money, counterparty: str, remittance: str) -> ExceptionItem:
     return ExceptionItem(code=ExceptionCode.UNMATCHED_BANK_TXN,
                          documents=(DocumentRef(doc_type="bank_txn", doc_no=number, amount=amount),),
-                         message=f"{number} {amount} from {counterparty or '?'} ({remittance}) settles no document")
+                         message=_unmatched(number, str(amount), counterparty, remittance))
 
 
 def unknown_counterparty(number: str, amount: Money, counterparty: str, closest: str, score: float) -> ExceptionItem:
     return ExceptionItem(code=ExceptionCode.UNKNOWN_COUNTERPARTY,
                          documents=(DocumentRef(doc_type="bank_txn", doc_no=number, amount=amount),),
-                         message=f"{counterparty!r} matches no known party (closest: {closest or 'none'}, {score:.2f})")
+                         message=_unknown(counterparty, closest, score))
 
 
 def low_confidence(from_type: str, from_no: str, to_type: str, to_no: str, amount: Money | None, score: float,
@@ -111,5 +111,43 @@ def low_confidence(from_type: str, from_no: str, to_type: str, to_no: str, amoun
     return ExceptionItem(code=ExceptionCode.LOW_CONFIDENCE_MATCH, detail=f"{from_no}->{to_no}",
                          documents=(DocumentRef(doc_type=from_type, doc_no=from_no),
                                     DocumentRef(doc_type=to_type, doc_no=to_no, amount=amount)),
-                         message=f"suggested {from_type} {from_no} → {to_type} {to_no} "
-                                 f"(score {score:.2f}, rule {rule}) waits for a person")
+                         message=_low_confidence(from_type, from_no, to_type, to_no, score, rule))
+
+
+# The same three as plain rows (``ExceptionItem.row()``), for runs that raise hundreds of thousands:
+# amounts in minor units, no Money, DocumentRef or item built.
+def unmatched_bank_txn_row(number: str, amount_minor: int, currency: str, counterparty: str,
+                           remittance: str) -> ExceptionRow:
+    message = _unmatched(number, format_minor(amount_minor, currency), counterparty, remittance)
+    return exception_row(ExceptionCode.UNMATCHED_BANK_TXN, message, (_bank(number, amount_minor, currency),))
+
+
+def unknown_counterparty_row(number: str, amount_minor: int, currency: str, counterparty: str, closest: str,
+                             score: float) -> ExceptionRow:
+    return exception_row(ExceptionCode.UNKNOWN_COUNTERPARTY, _unknown(counterparty, closest, score),
+                         (_bank(number, amount_minor, currency),))
+
+
+def low_confidence_row(from_type: str, from_no: str, to_type: str, to_no: str, amount_minor: int, currency: str,
+                       score: float, rule: str) -> ExceptionRow:
+    return exception_row(ExceptionCode.LOW_CONFIDENCE_MATCH, _low_confidence(from_type, from_no, to_type, to_no,
+                                                                             score, rule),
+                         ((from_type, from_no, None, None), (to_type, to_no, amount_minor or None,
+                                                             currency if amount_minor else None)),
+                         detail=f"{from_no}->{to_no}")
+
+
+def _bank(number: str, amount_minor: int, currency: str) -> tuple[str, str, int | None, str | None]:
+    return ("bank_txn", number, amount_minor or None, currency if amount_minor else None)
+
+
+def _unmatched(number: str, amount: str, counterparty: str, remittance: str) -> str:
+    return f"{number} {amount} from {counterparty or '?'} ({remittance}) settles no document"
+
+
+def _unknown(counterparty: str, closest: str, score: float) -> str:
+    return f"{counterparty!r} matches no known party (closest: {closest or 'none'}, {score:.2f})"
+
+
+def _low_confidence(from_type: str, from_no: str, to_type: str, to_no: str, score: float, rule: str) -> str:
+    return f"suggested {from_type} {from_no} → {to_type} {to_no} (score {score:.2f}, rule {rule}) waits for a person"

@@ -58,17 +58,26 @@ class CachedResolver:
                 accounts: Sequence[str | None] | None = None) -> list[Resolution]:
         results: list[Resolution | None] = [None] * len(names)
         unseen: dict[str, list[int]] = {}
+        # a bank statement repeats (name, account) pairs: each distinct one is decided once and its
+        # Resolution shared (a million transactions would otherwise make a million equal objects)
+        decided: dict[tuple[str | None, str | None, str], Resolution] = {}
         for i, name in enumerate(names):
-            results[i] = by_identifier(self.by_tax, self.by_account, tax_ids[i] if tax_ids else None,
-                                       accounts[i] if accounts else None)
-            if results[i] is not None:
+            tax_id, account = tax_ids[i] if tax_ids else None, accounts[i] if accounts else None
+            key = (tax_id, account, name)
+            known = decided.get(key)
+            if known is not None:
+                results[i] = known
                 continue
-            if not name:
-                results[i] = Resolution(None, 0.0, "none")
-            elif name in self.cache:
-                results[i] = self.cache[name]
-            else:
-                unseen.setdefault(name, []).append(i)
+            found = by_identifier(self.by_tax, self.by_account, tax_id, account)
+            if found is None:
+                if not name:
+                    found = Resolution(None, 0.0, "none")
+                elif name in self.cache:
+                    found = self.cache[name]
+                else:
+                    unseen.setdefault(name, []).append(i)
+                    continue
+            results[i] = decided[key] = found
         if unseen:
             fresh = self.index.resolve(list(unseen))
             for (name, positions), resolution in zip(unseen.items(), fresh):

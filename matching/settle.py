@@ -24,7 +24,7 @@ from itertools import combinations
 
 import numpy as np
 
-from ledger.exceptions import DocumentRef, ExceptionCode, ExceptionItem
+from ledger.exceptions import DocumentRef, ExceptionCode, ExceptionItem, ExceptionRow, exception_row
 from ledger.money import Money, minor_units
 from ledger.settings import Tolerances
 from matching.refs import extract_numbers, near_numbers
@@ -94,6 +94,12 @@ class Finding:
                         amount=Money.from_minor(amount, currency) if amount is not None else None)
             for doc_type, doc_no, amount, currency in self.documents))
 
+    def row(self) -> ExceptionRow:
+        """``self.exception().row()`` without building the item."""
+        return exception_row(self.code, self.message, tuple(
+            (doc_type, doc_no, amount or None, currency if amount else None)
+            for doc_type, doc_no, amount, currency in self.documents))
+
 
 @dataclass(slots=True)
 class Settlement:
@@ -136,7 +142,10 @@ class Settler:
                         if (SIDES[side], number) in blocked} if blocked else set()
         self.open = list(items.open_minor)
         self.result = Settlement(open_minor=self.open)
-        self.paid_by: dict[int, list[int]] = {}
+        # item → the payments that settled it by auto links: the first in an array (a million items get
+        # one), any later ones in a dict
+        self.first_payer = np.full(len(items), -1, dtype=np.int64)
+        self.later_payers: dict[int, list[int]] = {}
         self.auto_total = 0                    # what auto links allocated to the payment being matched
         self.fx_settled: set[int] = set()      # payments settled in another currency than their invoices'
         self.window = rules.payment_window_days
@@ -171,6 +180,7 @@ class Settler:
         self.by_amount_any = np.lexsort((self.rank, self.gross, anonymous))
         self.amount_keys_any = anonymous[self.by_amount_any] * self.span + self.gross[self.by_amount_any]
         self.dirty: dict[int, list[int]] = {}     # block → items whose open amount changed in this pass
+        self.shared: dict[tuple, tuple] = {}      # comparisons kept once (see _party)
 
     # --- money rules in minor units -------------------------------------------------------
     def _units(self, value: Decimal, currency: str) -> int:
@@ -280,7 +290,15 @@ class Settler:
             if self.open[item] == self.items.open_minor[item]:
                 self.dirty.setdefault(int(self.item_block[item]), []).append(item)
             self.open[item] -= allocation
-            self.paid_by.setdefault(item, []).append(p)
+            if self.first_payer[item] < 0:
+                self.first_payer[item] = p
+            else:
+                self.later_payers.setdefault(item, []).append(p)
+
+    def _payers(self, item: int) -> list[int]:
+        """The payments whose auto links settled ``item`` so far, in the order they came."""
+        first = int(self.first_payer[item])
+        return [] if first < 0 else [first, *self.later_payers.get(item, ())]
 
     def _ref(self, item: int, amount: int | None = None) -> tuple[str, str, int | None, str | None]:
         return (SIDES[self.items.side[item]], self.items.number[item], amount,
@@ -293,14 +311,17 @@ class Settler:
         self.result.findings.append(Finding(code, message, documents))
 
     def _party(self, p: int, owners: set[int]) -> tuple[str, str, float, str]:
+        """The counterparty comparison; one shared tuple per distinct value (a payer pays many times)."""
         party, matched = self.pay.party[p], self.pay.party_matched[p]
         if party < 0:
             level = "ambiguous" if self.pay.party_level[p] == "ambiguous" else "unknown"
-            return ("counterparty", level, 0.75, matched)
-        if owners != {party}:
-            return ("counterparty", "different", 0.5, matched)
-        level = self.pay.party_level[p]
-        return ("counterparty", level, PARTY_SCORE.get(level, min(0.97, self.pay.party_score[p])), matched)
+            comparison = ("counterparty", level, 0.75, matched)
+        elif owners != {party}:
+            comparison = ("counterparty", "different", 0.5, matched)
+        else:
+            level = self.pay.party_level[p]
+            comparison = ("counterparty", level, PARTY_SCORE.get(level, min(0.97, self.pay.party_score[p])), matched)
+        return self.shared.setdefault(comparison, comparison)
 
     def _by_reference(self, p: int, side: int) -> bool:
         pay, items = self.pay, self.items
@@ -328,7 +349,7 @@ class Settler:
         open_items = [i for i in named if self.open[i] > 0]
         if not open_items:
             for i in named:
-                earlier = self.paid_by.get(i, [])
+                earlier = self._payers(i)
                 by_people = self.paid_by_people.get(i, ())
                 self._finding(ExceptionCode.DUPLICATE_PAYMENT,
                               f"{pay.number[p]} pays {SIDES[items.side[i]]} {items.number[i]}, already settled by "

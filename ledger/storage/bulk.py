@@ -16,6 +16,25 @@ def _allocate_ids(connection: Connection, table: Table, count: int) -> list[int]
                                    {"s": sequence, "n": count}).scalars())
 
 
+def new_ids(connection: Connection, table: Table, count: int) -> list[int]:
+    """``count`` primary keys for rows this transaction is about to insert into ``table``."""
+    if not count:
+        return []
+    if connection.dialect.name == "postgresql":
+        return _allocate_ids(connection, table, count)
+    # SQLite: one writer at a time, so the ids after the largest are this transaction's
+    top = connection.execute(select(func.max(table.c.id))).scalar() or 0
+    return list(range(top + 1, top + 1 + count))
+
+
+def driver_value(connection: Connection, table: Table, column: str, value: Any) -> Any:
+    """``value`` of ``table.column`` as the driver takes it (one shared value, such as a run's ``now``)."""
+    processor = table.c[column].type.bind_processor(connection.dialect)
+    value = processor(value) if processor else value
+    # on SQLite: the text sqlite3's (slow, per-value) default adapter would make
+    return value.isoformat(" ") if connection.dialect.name == "sqlite" and isinstance(value, datetime) else value
+
+
 def _tuples(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> tuple[list[str], list]:
     """Rows as tuples of driver values, with each column's bind processing applied once per value."""
     columns = list(rows[0])
@@ -89,12 +108,8 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, A
     if not rows:
         return []
     ids: list[int] = []
-    if return_ids and connection.dialect.name == "postgresql":
-        ids = _allocate_ids(connection, table, len(rows))
-        rows = [{"id": i, **row} for i, row in zip(ids, rows)]
-    elif return_ids:  # SQLite: one writer at a time, so the ids after the largest are this transaction's
-        top = connection.execute(select(func.max(table.c.id))).scalar() or 0
-        ids = list(range(top + 1, top + 1 + len(rows)))
+    if return_ids:
+        ids = new_ids(connection, table, len(rows))
         rows = [{"id": i, **row} for i, row in zip(ids, rows)]
     columns, values = _tuples(connection, table, rows)
     insert_values(connection, table.name, columns, values)

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, select, update
 
-from ledger.exceptions import ExceptionCode, ExceptionItem
-from ledger.storage.bulk import insert_rows
+from ledger.exceptions import ExceptionCode, ExceptionItem, ExceptionRow
+from ledger.storage.bulk import driver_value, insert_values, new_ids
 from ledger.storage.tables import ExceptionDocumentRow, ExceptionItemRow
 
 
@@ -24,36 +24,57 @@ class RaisedCounts:
 def raise_exceptions(connection: Connection, company_id: str, items: Sequence[ExceptionItem],
                      batch_id: int | None = None) -> RaisedCounts:
     """Upsert ``items`` by fingerprint inside the caller's transaction."""
-    if not items:
-        return RaisedCounts(0, 0)
+    new, seen_again = raise_exception_rows(connection, company_id, [item.row() for item in items], batch_id)
+    by_print = {item.fingerprint: item for item in items}
+    return RaisedCounts(new=len(new), seen_again=seen_again, new_items=tuple(by_print[f] for f in new))
+
+
+ITEM_COLUMNS = ("id", "company_id", "fingerprint", "code", "severity", "status", "message", "source", "detail",
+                "first_seen_at", "last_seen_at", "times_seen", "batch_id")
+DOCUMENT_COLUMNS = ("exception_id", "doc_type", "doc_no", "amount_minor", "currency")
+
+
+def raise_exception_rows(connection: Connection, company_id: str, rows: Sequence[ExceptionRow],
+                         batch_id: int | None = None) -> tuple[list[str], int]:
+    """Upsert exception rows (``ExceptionItem.row()``) by fingerprint inside the caller's transaction:
+    new fingerprints are inserted (COPY or executemany of plain tuples), known ones refreshed.
+    Returns (the new fingerprints in order, how many were seen again). Of rows sharing a fingerprint
+    the last one's content is written, in the first one's place."""
+    if not rows:
+        return [], 0
     table = ExceptionItemRow.__table__
-    by_print = {item.fingerprint: item for item in items}   # a fingerprint is a hash: computed once per item
-    unique, fingerprints = list(by_print.values()), list(by_print)
+    by_print = {row[0]: row for row in rows}
+    fingerprints = list(by_print)
     known: dict[str, int] = {}
     for start in range(0, len(fingerprints), 500):
         known.update(connection.execute(
             select(table.c.fingerprint, table.c.id).where(
                 (table.c.company_id == company_id) & table.c.fingerprint.in_(fingerprints[start:start + 500]))
         ).all())
-    now = datetime.now(UTC)
-    for fingerprint, item in by_print.items():
-        if fingerprint in known:
-            connection.execute(update(table).where(table.c.id == known[fingerprint]).values(
-                last_seen_at=now, message=item.message, times_seen=table.c.times_seen + 1, batch_id=batch_id))
-    new = [(fingerprint, item) for fingerprint, item in by_print.items() if fingerprint not in known]
-    ids = insert_rows(connection, table, [
-        {"company_id": company_id, "fingerprint": fingerprint, "code": item.code.value,
-         "severity": item.severity.value, "status": "open", "message": item.message, "source": item.source,
-         "detail": item.detail, "first_seen_at": now, "last_seen_at": now, "times_seen": 1,
-         "batch_id": batch_id} for fingerprint, item in new], return_ids=True)
-    insert_rows(connection, ExceptionDocumentRow.__table__, [
-        {"exception_id": exception_id, "doc_type": ref.doc_type, "doc_no": ref.doc_no,
-         "amount_minor": ref.amount.to_minor() if ref.amount else None,
-         "currency": ref.amount.currency if ref.amount else None}
-        for exception_id, (_fingerprint, item) in zip(ids, new)
-        for ref in {(r.doc_type, r.doc_no): r for r in item.documents}.values()])
-    return RaisedCounts(new=len(new), seen_again=len(unique) - len(new),
-                        new_items=tuple(item for _fingerprint, item in new))
+    now = driver_value(connection, table, "last_seen_at", datetime.now(UTC))
+    cursor = connection.connection.dbapi_connection.cursor()
+    mark = "%s" if connection.dialect.name == "postgresql" else "?"
+    try:
+        if known:
+            cursor.executemany(f"UPDATE {table.name} SET last_seen_at = {mark}, message = {mark}, "
+                               f"times_seen = times_seen + 1, batch_id = {mark} WHERE id = {mark}",
+                               [(now, by_print[f][3], batch_id, row_id) for f, row_id in known.items()])
+        new = [f for f in fingerprints if f not in known]
+        ids = new_ids(connection, table, len(new))
+        insert_values(connection, table.name, ITEM_COLUMNS, [
+            (row_id, company_id, f, row[1], row[2], "open", row[3], row[4], row[5], now, now, 1, batch_id)
+            for row_id, f in zip(ids, new) for row in (by_print[f],)], cursor=cursor)
+        documents = []
+        for row_id, f in zip(ids, new):
+            refs = by_print[f][6]
+            if len(refs) == 1:
+                documents.append((row_id, *refs[0]))
+            else:   # one row per document: a document named twice keeps its first place, its last amount
+                documents += [(row_id, *ref) for ref in {(r[0], r[1]): r for r in refs}.values()]
+        insert_values(connection, ExceptionDocumentRow.__table__.name, DOCUMENT_COLUMNS, documents, cursor=cursor)
+    finally:
+        cursor.close()
+    return new, len(known)
 
 
 AGENT = "yecai"
