@@ -17,9 +17,12 @@ Posting is set-based: one counter UPDATE per (period, word) reserves the numbers
 serialises posters; a rollback gives the numbers back, so posted numbers are exactly 1..N),
 one read of the vouchers, one aggregate that every voucher balances in its currency and in
 the base currency, the chain in a tight loop, then the numbers and hashes go into a temporary
-table (executemany on SQLite, COPY on PostgreSQL) and one UPDATE … FROM posts them all. One
-statement instead of one per voucher matters: the immutability triggers make every UPDATE
-statement two-pass on SQLite.
+table (executemany on SQLite, COPY on PostgreSQL), one UPDATE … FROM posts them all, and one
+aggregate checks that every period and word posted into is numbered 1 up to its counter
+before the transaction commits. One statement instead of one per voucher matters: the
+immutability triggers make every UPDATE statement two-pass on SQLite. On PostgreSQL no index
+covers a column that posting changes (migration 0012), so each voucher is updated in place
+(HOT) without writing index entries.
 """
 
 from __future__ import annotations
@@ -212,6 +215,7 @@ def post_vouchers(connection: Connection, company_id: str, ids: Sequence[int], b
             on_numbered(voucher_id, voucher_no)
     checkpoint("vouchers_numbered")
     _write_posted(connection, updates, by, datetime.now(UTC))
+    _check_numbers(connection, company_id, next_number)
     return numbers
 
 
@@ -239,19 +243,45 @@ def _write_posted(connection: Connection, updates: list[tuple], by: str, now: da
             cursor.execute("DROP TABLE temp.yecai_posting")
 
 
+def _check_numbers(connection: Connection, company_id: str, following: dict[tuple[str, str], int]) -> None:
+    """Before the posting commits: every (period, word) it posted into holds as many numbered
+    vouchers as its counter says, numbered 1 up to the counter, so a counter moved behind the
+    book's back (a gap or a repeat) refuses the posting. The counters' row locks make numbers
+    gapless; this is the database-side guard that replaced UNIQUE (company, period, word,
+    number) on PostgreSQL (migration 0012). A number written by hand is named by verify_chain."""
+    periods = sorted({period for period, _word in following})
+    found = raw.fetch(connection, f"SELECT period, word, count(number), min(number), max(number) FROM voucher "
+                                  f"WHERE company_id = ? AND period IN ({raw.marks(len(periods))}) "
+                                  f"AND number IS NOT NULL GROUP BY period, word", (company_id, *periods))
+    for period, word, count, low, high in found:
+        last = following.get((period, word), 0) - 1
+        if last >= 0 and not (count == high == last and low == 1):
+            raise BookError(f"{word}-{period}: {count} numbered vouchers run {low}..{high} but the counter stands "
+                            f"at {last}, and the numbers must run from 1 up to the counter: nothing was posted; "
+                            f"run yecai ledger verify")
+
+
 def verify_chain(engine: Engine, company_id: str) -> Broken | None:
-    """Recompute the chain over posted vouchers; the first one whose stored hash disagrees."""
+    """Recompute the chain over posted vouchers; the first one whose stored hash disagrees, or
+    whose number is not the next of its period and word (numbers run 1, 2, 3… in chain order)."""
     with engine.connect() as connection:
-        rows = raw.fetch(connection, f"SELECT id, voucher_no, posted_by, chain_seq, prev_hash, hash, "
-                                     f"{', '.join(CONTENT)} FROM voucher WHERE company_id = ? AND state = 'posted' "
-                                     f"ORDER BY chain_seq", (company_id,))
+        rows = raw.fetch(connection, f"SELECT id, voucher_no, posted_by, chain_seq, prev_hash, hash, period, word, "
+                                     f"number, {', '.join(CONTENT)} FROM voucher WHERE company_id = ? "
+                                     f"AND state = 'posted' ORDER BY chain_seq", (company_id,))
         lines = lines_by_voucher(connection, company_id, [r[0] for r in rows] or [0], "posted")
     previous = ""
+    numbered: dict[tuple[str, str], int] = {}
     for expected_seq, row in enumerate(rows, start=1):
-        voucher_id, voucher_no, posted_by, seq, prev_hash, stored = row[:6]
+        voucher_id, voucher_no, posted_by, seq, prev_hash, stored, period, word, number = row[:9]
         if seq != expected_seq or (prev_hash or "") != previous:
             return Broken(voucher_no or str(voucher_id), seq, "the chain skips or reorders a voucher")
-        content = content_hash(_header(row[6:]), lines.get(voucher_id, []))
+        expected = numbered.get((period, word), 0) + 1
+        if number != expected or voucher_no != f"{word}-{period}-{expected:04d}":
+            return Broken(voucher_no or str(voucher_id), seq,
+                          f"its number {number} is not the next of {word}-{period} ({expected}): a number "
+                          f"repeats or is skipped")
+        numbered[(period, word)] = expected
+        content = content_hash(_header(row[9:]), lines.get(voucher_id, []))
         if chain_link(previous, voucher_no, posted_by, seq, content) != stored:
             return Broken(voucher_no, seq, "its content no longer matches its hash")
         previous = stored
