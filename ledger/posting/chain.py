@@ -18,8 +18,8 @@ serialises posters; a rollback gives the numbers back, so posted numbers are exa
 one read of the vouchers, one aggregate that every voucher balances in its currency and in
 the base currency, the chain in a tight loop whose rows stream into a temporary table as they
 are made (executemany on SQLite, COPY on PostgreSQL, so the server stores while the client
-hashes), then one UPDATE … FROM posts them all, and one aggregate checks that every period
-and word posted into holds exactly the numbers 1..N before the transaction commits. One
+hashes), then one UPDATE … FROM posts them all, and one aggregate checks, before the
+transaction commits, that every period and word posted into is numbered 1 up to its counter. One
 statement instead of one per voucher matters: the immutability triggers make every UPDATE
 statement two-pass on SQLite. On PostgreSQL no index covers a column that posting changes
 (migration 0012), so each voucher is updated in place (HOT) without writing index entries.
