@@ -115,6 +115,10 @@ TEXTS: dict[str, tuple[str, str]] = {
                 "运行 yecai sync 重新生成"),
     "post_race": ("another poster changed these vouchers meanwhile: nothing was posted, try again",
                   "另一记账人同时修改了这些凭证：未记账，请重试"),
+    "numbers_off": ("{word}-{period}: {count} numbered vouchers run {low}..{high} but the counter stands at {last}, "
+                    "and the numbers must run from 1 up to the counter: nothing was posted; run yecai ledger verify",
+                    "{word}-{period}：已编号凭证 {count} 张，编号 {low}..{high}，但计数器为 {last}，编号必须从 1 "
+                    "连续到计数器：未记账；请运行 yecai ledger verify"),
     "reopen_reason": ("reopening period {period} needs a reason", "重新开启会计期间 {period} 需要填写原因"),
     # review/auth.py and review/roles.py
     "name_reserved": ("user name {name} is empty or reserved for the agent", "用户名 {name} 为空或为系统保留"),
@@ -144,6 +148,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     # ledger/posting/audit.py and book.py verify
     "audit_skips": ("the audit chain skips or reorders an event", "审计链跳过或打乱了某条记录"),
     "voucher_chain_skips": ("the chain skips or reorders a voucher", "凭证哈希链跳过或打乱了某张凭证"),
+    "number_not_next": ("its number {number} is not the next of {word}-{period} ({expected}): a number repeats or "
+                        "is skipped",
+                        "其编号 {number} 不是 {word}-{period} 的下一个编号（{expected}）：有编号重复或跳号"),
     "content_changed": ("its content no longer matches its hash", "其内容与哈希值不再一致"),
     "auto_resolved": ("the cause went away: the last run did not raise it again",
                       "原因已消除：最近一次运行未再发现此问题"),

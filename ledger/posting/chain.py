@@ -16,19 +16,23 @@ the posted hash then covers content the lines no longer have.)
 Posting is set-based: one counter UPDATE per (period, word) reserves the numbers (the row lock
 serialises posters; a rollback gives the numbers back, so posted numbers are exactly 1..N),
 one read of the vouchers, one aggregate that every voucher balances in its currency and in
-the base currency, the chain in a tight loop, then the numbers and hashes go into a temporary
-table (executemany on SQLite, COPY on PostgreSQL) and one UPDATE … FROM posts them all. One
+the base currency, the chain in a tight loop whose rows stream into a temporary table as they
+are made (executemany on SQLite, COPY on PostgreSQL, so the server stores while the client
+hashes), then one UPDATE … FROM posts them all, and one aggregate checks, before the
+transaction commits, that every period and word posted into is numbered 1 up to its counter. One
 statement instead of one per voucher matters: the immutability triggers make every UPDATE
-statement two-pass on SQLite.
+statement two-pass on SQLite. On PostgreSQL no index covers a column that posting changes
+(migration 0012), so each voucher is updated in place (HOT) without writing index entries.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 
 from sqlalchemy import Connection, Engine, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -112,17 +116,28 @@ def lines_by_voucher(connection: Connection, company_id: str, ids: Sequence[int]
     return by_voucher
 
 
-HEADER = ("id", "state", "prepared_by", "period", "word", "currency", "base_currency", "content_hash", *CONTENT)
+HEADER = ("id", "state", "prepared_by", "period", "word", "currency", "base_currency", "content_hash", "voucher_date")
+
+
+def _by_ids(connection: Connection, columns: str, table: str, ids: list[int], where: str, params: Sequence,
+            fallback: str, tail: str = "") -> list[tuple]:
+    """Rows of ``table`` whose ``voucher_id``/``id`` column is in ``ids``: one ``= ANY(array)`` on
+    PostgreSQL, IN lists (or ``fallback``, filtered by the caller) on SQLite."""
+    key = "l.voucher_id" if table.endswith(" l") else "id"
+    if raw.is_postgres(connection):
+        array = "{" + ",".join(map(str, ids)) + "}"   # one text literal: psycopg dumps a list int by int
+        return raw.fetch(connection, f"SELECT {columns} FROM {table} WHERE {where}{key} = ANY(?::integer[]) {tail}",
+                         (*params, array))
+    return raw.fetch_by_ids(connection, f"SELECT {columns} FROM {table} WHERE {where}{key} IN ({{ids}}) {tail}",
+                            ids, params=params, fallback=f"{fallback} {tail}")
 
 
 def _reviewed(connection: Connection, company_id: str, ids: list[int], by: str) -> list[tuple]:
     columns = ", ".join(HEADER)
     wanted = set(ids)
-    rows = [r for r in raw.fetch_by_ids(
-        connection, f"SELECT {columns} FROM voucher WHERE company_id = ? AND state = 'reviewed' AND id IN ({{ids}})",
-        ids, params=(company_id,),
-        fallback=f"SELECT {columns} FROM voucher WHERE company_id = ? AND state = 'reviewed'")
-        if r[0] in wanted]
+    rows = [r for r in _by_ids(connection, columns, "voucher", ids, "company_id = ? AND state = 'reviewed' AND ",
+                               (company_id,), f"SELECT {columns} FROM voucher WHERE company_id = ? "
+                                              f"AND state = 'reviewed'") if r[0] in wanted]
     if len(rows) != len(ids):
         found = {r[0] for r in rows}
         states = dict(raw.fetch_by_ids(connection, "SELECT id, state FROM voucher WHERE company_id = ? "
@@ -149,14 +164,21 @@ def _unbalanced(connection: Connection, company_id: str, ids: list[int]) -> None
     having = ("GROUP BY l.voucher_id HAVING sum(l.debit_minor) <> sum(l.credit_minor) "
               "OR sum(l.base_debit_minor) <> sum(l.base_credit_minor)")
     wanted = set(ids)
-    bad = [r[0] for r in raw.fetch_by_ids(
-        connection, f"SELECT l.voucher_id FROM voucher_line l WHERE l.voucher_id IN ({{ids}}) {having}", ids,
-        params=(company_id,) if len(ids) > raw.IN_LIMIT else (),
-        fallback=f"SELECT l.voucher_id FROM voucher_line l JOIN voucher v ON v.id = l.voucher_id "
-                 f"WHERE v.company_id = ? AND v.state = 'reviewed' {having}") if r[0] in wanted]
+    bad = [r[0] for r in _by_ids(
+        connection, "l.voucher_id", "voucher_line l", ids, "",
+        (company_id,) if len(ids) > raw.IN_LIMIT and not raw.is_postgres(connection) else (),
+        "SELECT l.voucher_id FROM voucher_line l JOIN voucher v ON v.id = l.voucher_id "
+        "WHERE v.company_id = ? AND v.state = 'reviewed'", having) if r[0] in wanted]
     if bad:
         raise BookError(f"voucher(s) {sorted(bad)[:10]} do not balance in minor units (in their currency or in "
                         f"the base currency): correct the draft first")
+
+
+def _contents(connection: Connection, company_id: str, ids: list[int]) -> dict[int, str]:
+    """Content hashes of vouchers drafted before content hashes existed (migration 0009)."""
+    rows = raw.fetch_by_ids(connection, f"SELECT id, {', '.join(CONTENT)} FROM voucher WHERE id IN ({{ids}})", ids)
+    lines = lines_by_voucher(connection, company_id, ids, "reviewed")
+    return {row[0]: content_hash(_header(row[1:]), lines.get(row[0], [])) for row in rows}
 
 
 def post(engine: Engine, company_id: str, ids: Sequence[int], by: str,
@@ -179,8 +201,7 @@ def post_vouchers(connection: Connection, company_id: str, ids: Sequence[int], b
     first_seq = take_numbers(connection, company_id, CHAIN, CHAIN, len(ids))
     rows = _reviewed(connection, company_id, ids, by)
     _unbalanced(connection, company_id, ids)
-    date_at = len(HEADER) - len(CONTENT) + CONTENT.index("voucher_date")
-    rows.sort(key=lambda r: (raw.iso(r[date_at]), r[0]))
+    rows.sort(key=itemgetter(HEADER.index("voucher_date"), 0))   # dates: ISO text on SQLite, date on PostgreSQL
     closed = {p for (p,) in raw.fetch(connection, "SELECT period FROM accounting_period WHERE company_id = ? "
                                                   "AND state = 'closed'", (company_id,))}
     counts: dict[tuple[str, str], int] = {}
@@ -190,32 +211,36 @@ def post_vouchers(connection: Connection, company_id: str, ids: Sequence[int], b
         counts[(row[3], row[4])] = counts.get((row[3], row[4]), 0) + 1
     next_number = {key: take_numbers(connection, company_id, *key, n) for key, n in sorted(counts.items())}
     unhashed = [r[0] for r in rows if not r[7]]   # drafted before content hashes existed
-    lines = lines_by_voucher(connection, company_id, unhashed, "reviewed") if unhashed else {}
+    contents = _contents(connection, company_id, unhashed) if unhashed else {}
     previous = ""
     if first_seq > 1:
         previous = raw.fetch(connection, "SELECT hash FROM voucher WHERE company_id = ? AND chain_seq = ?",
                              (company_id, first_seq - 1))[0][0]
-    updates, numbers = [], []
-    seq = first_seq
-    for row in rows:
-        voucher_id, period, word, content = row[0], row[3], row[4], row[7]
-        if not content:
-            content = content_hash(_header(row[len(HEADER) - len(CONTENT):]), lines.get(voucher_id, []))
-        number = next_number[(period, word)]
-        next_number[(period, word)] = number + 1
-        voucher_no = f"{word}-{period}-{number:04d}"
-        previous_hash, previous = previous, chain_link(previous, voucher_no, by, seq, content)
-        updates.append((voucher_id, number, voucher_no, seq, previous_hash, previous, content))
-        numbers.append(voucher_no)
-        seq += 1
-        if on_numbered is not None:
-            on_numbered(voucher_id, voucher_no)
-    checkpoint("vouchers_numbered")
-    _write_posted(connection, updates, by, datetime.now(UTC))
+    numbers: list[str] = []
+
+    def chained() -> Iterator[tuple]:
+        nonlocal previous
+        seq = first_seq
+        for voucher_id, _state, _by, period, word, _cur, _base, content, _date in rows:
+            content = content or contents[voucher_id]
+            number = next_number[(period, word)]
+            next_number[(period, word)] = number + 1
+            voucher_no = f"{word}-{period}-{number:04d}"
+            previous_hash, previous = previous, chain_link(previous, voucher_no, by, seq, content)
+            numbers.append(voucher_no)
+            if on_numbered is not None:
+                on_numbered(voucher_id, voucher_no)
+            yield voucher_id, number, voucher_no, seq, previous_hash, previous, content
+            seq += 1
+
+    _write_posted(connection, chained(), len(rows), by, datetime.now(UTC))
+    _check_numbers(connection, company_id, next_number)
     return numbers
 
 
-def _write_posted(connection: Connection, updates: list[tuple], by: str, now: datetime) -> None:
+def _write_posted(connection: Connection, updates: Iterator[tuple], count: int, by: str, now: datetime) -> None:
+    """The numbers and hashes into a temporary table as they are made (on PostgreSQL the server
+    stores one chunk while the next is hashed), then one UPDATE … FROM posts every voucher."""
     posted_at = raw.db_datetime(connection, VoucherRow.__table__, "posted_at", now)
     postgres = raw.is_postgres(connection)
     with raw.cursor(connection) as cursor:
@@ -224,34 +249,83 @@ def _write_posted(connection: Connection, updates: list[tuple], by: str, now: da
                        + (" ON COMMIT DROP" if postgres else ""))
         if postgres:
             with cursor.copy("COPY yecai_posting FROM STDIN") as copy:
-                for row in updates:
-                    copy.write_row(row)
+                for chunk in _copy_text(updates):
+                    copy.write(chunk)
         else:
             cursor.executemany("INSERT INTO yecai_posting VALUES (?, ?, ?, ?, ?, ?, ?)", updates)
+        checkpoint("vouchers_numbered")
         cursor.execute(raw.sql(connection, "UPDATE voucher SET state = 'posted', number = t.number, "
                                            "voucher_no = t.voucher_no, chain_seq = t.chain_seq, "
                                            "prev_hash = t.prev_hash, hash = t.hash, content_hash = t.content_hash, "
                                            "posted_by = ?, posted_at = ? FROM yecai_posting t "
                                            "WHERE voucher.id = t.id AND voucher.state = 'reviewed'"), (by, posted_at))
-        if cursor.rowcount != len(updates):
+        if cursor.rowcount != count:
             raise BookError("another poster changed these vouchers meanwhile: nothing was posted, try again")
         if not postgres:
             cursor.execute("DROP TABLE temp.yecai_posting")
 
 
+_COPY_SPECIAL = frozenset("\\\t\n\r")
+
+
+def _copy_text(updates: Iterator[tuple], size: int = 2000) -> Iterator[str]:
+    """COPY text format, ``size`` rows a chunk. Ids, numbers and hex hashes need no escaping; a
+    voucher number whose word holds a COPY special character goes through ``_copy_field``."""
+    chunk: list[str] = []
+    for voucher_id, number, voucher_no, seq, prev_hash, hash_, content in updates:
+        if not _COPY_SPECIAL.isdisjoint(voucher_no):
+            voucher_no = _copy_field(voucher_no)
+        chunk.append(f"{voucher_id}\t{number}\t{voucher_no}\t{seq}\t{prev_hash}\t{hash_}\t{content}\n")
+        if len(chunk) == size:
+            yield "".join(chunk)
+            chunk = []
+    if chunk:
+        yield "".join(chunk)
+
+
+def _copy_field(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _check_numbers(connection: Connection, company_id: str, following: dict[tuple[str, str], int]) -> None:
+    """Before the posting commits: every (period, word) it posted into holds as many numbered
+    vouchers as its counter says, numbered 1 up to the counter, so a counter moved behind the
+    book's back (a gap or a repeat) refuses the posting. The counters' row locks make numbers
+    gapless; this is the database-side guard that replaced UNIQUE (company, period, word,
+    number) on PostgreSQL (migration 0012). A number written by hand is named by verify_chain."""
+    periods = sorted({period for period, _word in following})
+    found = raw.fetch(connection, f"SELECT period, word, count(number), min(number), max(number) FROM voucher "
+                                  f"WHERE company_id = ? AND period IN ({raw.marks(len(periods))}) "
+                                  f"AND number IS NOT NULL GROUP BY period, word", (company_id, *periods))
+    for period, word, count, low, high in found:
+        last = following.get((period, word), 0) - 1
+        if last >= 0 and not (count == high == last and low == 1):
+            raise BookError(f"{word}-{period}: {count} numbered vouchers run {low}..{high} but the counter stands "
+                            f"at {last}, and the numbers must run from 1 up to the counter: nothing was posted; "
+                            f"run yecai ledger verify")
+
+
 def verify_chain(engine: Engine, company_id: str) -> Broken | None:
-    """Recompute the chain over posted vouchers; the first one whose stored hash disagrees."""
+    """Recompute the chain over posted vouchers; the first one whose stored hash disagrees, or
+    whose number is not the next of its period and word (numbers run 1, 2, 3… in chain order)."""
     with engine.connect() as connection:
-        rows = raw.fetch(connection, f"SELECT id, voucher_no, posted_by, chain_seq, prev_hash, hash, "
-                                     f"{', '.join(CONTENT)} FROM voucher WHERE company_id = ? AND state = 'posted' "
-                                     f"ORDER BY chain_seq", (company_id,))
+        rows = raw.fetch(connection, f"SELECT id, voucher_no, posted_by, chain_seq, prev_hash, hash, period, word, "
+                                     f"number, {', '.join(CONTENT)} FROM voucher WHERE company_id = ? "
+                                     f"AND state = 'posted' ORDER BY chain_seq", (company_id,))
         lines = lines_by_voucher(connection, company_id, [r[0] for r in rows] or [0], "posted")
     previous = ""
+    numbered: dict[tuple[str, str], int] = {}
     for expected_seq, row in enumerate(rows, start=1):
-        voucher_id, voucher_no, posted_by, seq, prev_hash, stored = row[:6]
+        voucher_id, voucher_no, posted_by, seq, prev_hash, stored, period, word, number = row[:9]
         if seq != expected_seq or (prev_hash or "") != previous:
             return Broken(voucher_no or str(voucher_id), seq, "the chain skips or reorders a voucher")
-        content = content_hash(_header(row[6:]), lines.get(voucher_id, []))
+        expected = numbered.get((period, word), 0) + 1
+        if number != expected or voucher_no != f"{word}-{period}-{expected:04d}":
+            return Broken(voucher_no or str(voucher_id), seq,
+                          f"its number {number} is not the next of {word}-{period} ({expected}): a number "
+                          f"repeats or is skipped")
+        numbered[(period, word)] = expected
+        content = content_hash(_header(row[9:]), lines.get(voucher_id, []))
         if chain_link(previous, voucher_no, posted_by, seq, content) != stored:
             return Broken(voucher_no, seq, "its content no longer matches its hash")
         previous = stored

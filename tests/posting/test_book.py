@@ -102,6 +102,34 @@ def test_tamper_drill_names_the_changed_voucher(book) -> None:
     assert broken is not None and broken.voucher_no == numbers[1] and "content" in broken.reason
 
 
+def test_verify_names_a_voucher_whose_number_repeats_or_skips(book) -> None:
+    ids = drafts(book, 3)
+    numbers = post(book, COMPANY, ids, by="wang.poster")
+    postgres = book.dialect.name == "postgresql"
+    with book.begin() as connection:  # around the triggers; PostgreSQL has no UNIQUE on numbers (0012)
+        if postgres:
+            connection.execute(text("ALTER TABLE voucher DISABLE TRIGGER USER"))
+        else:
+            connection.execute(text("DROP TRIGGER voucher_posted_immutable"))
+        tampered = 1 if postgres else 7   # SQLite keeps its UNIQUE constraint, so a repeat cannot be stored there
+        connection.execute(text(f"UPDATE voucher SET number = {tampered}, voucher_no = '转-2026-11-{tampered:04d}' "
+                                f"WHERE id = {ids[2]}"))
+    broken = verify_chain(book, COMPANY)
+    assert broken is not None and broken.voucher_no == f"转-2026-11-{tampered:04d}" and broken.chain_seq == 3
+    assert "repeats or is skipped" in broken.reason and numbers[2] == "转-2026-11-0003"
+
+
+def test_posting_refuses_numbers_that_would_not_run_1_to_n(book) -> None:
+    post(book, COMPANY, drafts(book, 2), by="wang.poster")
+    with book.begin() as connection:   # the counter moved behind the book's back: the next number leaves a gap
+        connection.execute(text("UPDATE voucher_counter SET last_number = last_number + 1 WHERE period = '2026-11'"))
+    later = drafts(book, 1, start=10)
+    with pytest.raises(BookError, match=r"3 numbered vouchers run 1\.\.4 but the counter stands at 4"):
+        post(book, COMPANY, later, by="wang.poster")
+    assert [v.state for v in load_vouchers(book, COMPANY) if v.id in later] == ["reviewed"]
+    assert verify_chain(book, COMPANY) is None
+
+
 def add_user(engine, username: str, roles: str) -> None:
     with engine.begin() as connection:
         connection.execute(ReviewUser.__table__.insert().values(username=username, password_hash="x", roles=roles,
