@@ -291,15 +291,17 @@ def _check_numbers(connection: Connection, company_id: str, following: dict[tupl
     """Before the posting commits: every (period, word) it posted into holds as many numbered
     vouchers as its counter says, numbered 1 up to the counter, so a counter moved behind the
     book's back (a gap or a repeat) refuses the posting. The counters' row locks make numbers
-    gapless; this is the database-side guard that replaced UNIQUE (company, period, word,
+    gapless; this exact check is the database-side guard that replaced UNIQUE (company, period, word,
     number) on PostgreSQL (migration 0012). A number written by hand is named by verify_chain."""
     periods = sorted({period for period, _word in following})
-    found = raw.fetch(connection, f"SELECT period, word, count(number), min(number), max(number) FROM voucher "
+    found = raw.fetch(connection, f"SELECT period, word, count(number), count(DISTINCT number), min(number), "
+                                  f"max(number) FROM voucher "
                                   f"WHERE company_id = ? AND period IN ({raw.marks(len(periods))}) "
                                   f"AND number IS NOT NULL GROUP BY period, word", (company_id, *periods))
-    for period, word, count, low, high in found:
+    for period, word, count, distinct, low, high in found:
         last = following.get((period, word), 0) - 1
-        if last >= 0 and not (count == high == last and low == 1):
+        # as many numbers as distinct ones, from 1 to the counter: exactly 1..N, no repeat, no gap
+        if last >= 0 and not (count == distinct == high == last and low == 1):
             raise BookError(f"{word}-{period}: {count} numbered vouchers run {low}..{high} but the counter stands "
                             f"at {last}, and the numbers must run from 1 up to the counter: nothing was posted; "
                             f"run yecai ledger verify")

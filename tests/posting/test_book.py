@@ -130,6 +130,21 @@ def test_posting_refuses_numbers_that_would_not_run_1_to_n(book) -> None:
     assert verify_chain(book, COMPANY) is None
 
 
+def test_posting_refuses_a_repeat_and_a_gap_made_together(book) -> None:
+    if book.dialect.name != "postgresql":
+        pytest.skip("SQLite keeps UNIQUE (company, period, word, number): a repeated number cannot be stored there")
+    ids = drafts(book, 3)
+    post(book, COMPANY, ids, by="wang.poster")
+    with book.begin() as connection:   # 1, 2, 3 → 1, 1, 3: as many numbers, the same largest, one repeated
+        connection.execute(text("ALTER TABLE voucher DISABLE TRIGGER USER"))
+        connection.execute(text(f"UPDATE voucher SET number = 1 WHERE id = {ids[1]}"))
+        connection.execute(text("ALTER TABLE voucher ENABLE TRIGGER USER"))
+    later = drafts(book, 1, start=10)
+    with pytest.raises(BookError, match=r"4 numbered vouchers run 1\.\.4 but the counter stands at 4"):
+        post(book, COMPANY, later, by="wang.poster")
+    assert [v.state for v in load_vouchers(book, COMPANY) if v.id in later] == ["reviewed"]
+
+
 def add_user(engine, username: str, roles: str) -> None:
     with engine.begin() as connection:
         connection.execute(ReviewUser.__table__.insert().values(username=username, password_hash="x", roles=roles,
