@@ -6,6 +6,7 @@ from sqlmodel import SQLModel
 import ledger.posting.tables
 import ledger.storage.review_tables
 import ledger.storage.tables  # noqa: F401
+from ledger.storage.migrate import object_filter
 
 target_metadata = SQLModel.metadata
 
@@ -13,7 +14,8 @@ target_metadata = SQLModel.metadata
 def run_migrations_online() -> None:
     connection = context.config.attributes["connection"]
     context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
+                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True,
+                      include_object=object_filter(connection.dialect.name))
     with context.begin_transaction():
         context.run_migrations()
 

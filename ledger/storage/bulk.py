@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import gc
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -114,3 +117,30 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, A
     columns, values = _tuples(connection, table, rows)
     insert_values(connection, table.name, columns, values)
     return ids
+
+
+_collector = threading.Lock()
+_streams = [0, None]  # bulk streams running in this process, and the thresholds to restore
+
+
+@contextmanager
+def fewer_collections(young: int = 100_000) -> Iterator[None]:
+    """While a bulk stream runs, let the cyclic garbage collector wait for ``young`` new
+    objects, not 700, before it looks for cycles.
+
+    A million bank rows are a million tuples and a million csv lists, none in a cycle, all
+    freed by reference counting; at the default threshold the collector still walked them
+    1,700 times and the whole heap 5 times per million rows (0.5 s of 9 s). Nested and
+    concurrent streams share the raised threshold; the last one restores the old."""
+    with _collector:
+        if _streams[0] == 0:
+            _streams[1] = gc.get_threshold()
+            gc.set_threshold(max(young, _streams[1][0]), *_streams[1][1:])
+        _streams[0] += 1
+    try:
+        yield
+    finally:
+        with _collector:
+            _streams[0] -= 1
+            if _streams[0] == 0:
+                gc.set_threshold(*_streams[1])

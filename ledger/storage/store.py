@@ -28,7 +28,7 @@ from ledger.errors import BadInput
 from ledger.exceptions import ExceptionItem, source_changed, unparseable
 from ledger.faults import checkpoint
 from ledger.settings import ChartOfAccounts, CompanyConfig
-from ledger.storage.bulk import insert_rows, insert_values
+from ledger.storage.bulk import fewer_collections, insert_rows, insert_values
 from ledger.storage.exception_store import RaisedCounts, raise_exceptions
 from ledger.storage.read import load_counterparties
 from ledger.storage.rows import content_hash, document_rows
@@ -95,19 +95,20 @@ def store(engine: Engine, company_id: str, source: str,
         bank = _BankStage(connection, company_id, source, batch_id, result)
         read = 0
         try:
-            for record in records:
-                if isinstance(record, BankBatch):
-                    read += len(record)
-                    bank.add_batch(record)
-                    continue
-                read += 1
-                if isinstance(record, BankTransaction):
-                    bank.add(record)
-                elif isinstance(record, Counterparty):
-                    parties.append(record)
-                else:
-                    documents.append(record)
-            bank.finish()
+            with fewer_collections():  # records may be a stream of millions of rows
+                for record in records:
+                    if isinstance(record, BankBatch):
+                        read += len(record)
+                        bank.add_batch(record)
+                        continue
+                    read += 1
+                    if isinstance(record, BankTransaction):
+                        bank.add(record)
+                    elif isinstance(record, Counterparty):
+                        parties.append(record)
+                    else:
+                        documents.append(record)
+                bank.finish()
         except BaseException:
             bank.abort()  # an open COPY ends, so that the transaction can roll back
             raise
