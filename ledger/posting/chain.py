@@ -22,7 +22,7 @@ hashes), then one UPDATE … FROM posts them all, and one aggregate checks, befo
 transaction commits, that every period and word posted into is numbered 1 up to its counter. One
 statement instead of one per voucher matters: the immutability triggers make every UPDATE
 statement two-pass on SQLite. On PostgreSQL no index covers a column that posting changes
-(migration 0012), so each voucher is updated in place (HOT) without writing index entries.
+(migration 0011), so each voucher is updated in place (HOT) without writing index entries.
 """
 
 from __future__ import annotations
@@ -292,7 +292,7 @@ def _check_numbers(connection: Connection, company_id: str, following: dict[tupl
     vouchers as its counter says, numbered 1 up to the counter, so a counter moved behind the
     book's back (a gap or a repeat) refuses the posting. The counters' row locks make numbers
     gapless; this exact check is the database-side guard that replaced UNIQUE (company, period, word,
-    number) on PostgreSQL (migration 0012). A number written by hand is named by verify_chain."""
+    number) on PostgreSQL (migration 0011). A number written by hand is named by verify_chain."""
     periods = sorted({period for period, _word in following})
     found = raw.fetch(connection, f"SELECT period, word, count(number), count(DISTINCT number), min(number), "
                                   f"max(number) FROM voucher "

@@ -17,7 +17,7 @@ from sqlmodel import Field, SQLModel
 class VoucherRow(SQLModel, table=True):
     __tablename__ = "voucher"
     # No index covers a column that posting changes (state, number, chain_seq…), so PostgreSQL
-    # posts a voucher as a heap-only update with no index writes (migration 0012); numbers are
+    # posts a voucher as a heap-only update with no index writes (migration 0011); numbers are
     # kept gapless and unique by the counters and checked at posting and by verify_chain.
     __table_args__ = (UniqueConstraint("company_id", "event_key"),
                       UniqueConstraint("reversal_of"),   # a voucher is reversed at most once

@@ -15,7 +15,7 @@ from sqlmodel import SQLModel
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 #: Foreign keys of the models, as (table, column), that PostgreSQL enforces with set-based
-#: triggers instead (migration 0013: one check per statement, not one per inserted row). The
+#: triggers instead (migration 0012: one check per statement, not one per inserted row). The
 #: models keep them, SQLite has them; on PostgreSQL the database has the triggers instead.
 CHECKED_BY_TRIGGERS_ON_POSTGRES = frozenset({("bank_txn", "company_id"), ("bank_txn", "batch_id")})
 

@@ -106,7 +106,7 @@ def test_verify_names_a_voucher_whose_number_repeats_or_skips(book) -> None:
     ids = drafts(book, 3)
     numbers = post(book, COMPANY, ids, by="wang.poster")
     postgres = book.dialect.name == "postgresql"
-    with book.begin() as connection:  # around the triggers; PostgreSQL has no UNIQUE on numbers (0012)
+    with book.begin() as connection:  # around the triggers; PostgreSQL has no UNIQUE on numbers (0011)
         if postgres:
             connection.execute(text("ALTER TABLE voucher DISABLE TRIGGER USER"))
         else:

@@ -1,5 +1,5 @@
 """bank_txn's parents (company, ingest_batch) stay enforced: foreign keys on SQLite, set-based
-statement triggers on PostgreSQL (migration 0013). A row with an unknown company_id or batch_id
+statement triggers on PostgreSQL (migration 0012). A row with an unknown company_id or batch_id
 is refused, by INSERT, UPDATE or COPY; a referenced company or batch cannot be deleted, re-keyed
 or truncated away."""
 

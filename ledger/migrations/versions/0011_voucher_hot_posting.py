@@ -1,6 +1,6 @@
 """posting rewrites no voucher index: numbers and chain positions leave the indexes, room for HOT
 
-Revision ID: 0012
+Revision ID: 0011
 Revises: 0010
 
 On PostgreSQL posting a voucher is an UPDATE of its row. While ``state``, ``number`` and
@@ -29,7 +29,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0012'
+revision: str = '0011'
 down_revision: str | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -19,8 +19,8 @@ an orphan either: the child check locks the parents it found, so a concurrent de
 for it and then sees its rows, and a delete that committed first makes the check fail.
 SQLite keeps the foreign keys (its checks are cheap, and the models declare them).
 
-Revision ID: 0013
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-01 10:40:00
 """
 from collections.abc import Sequence
@@ -28,8 +28,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0013'
-down_revision: str | None = '0010'
+revision: str = '0012'
+down_revision: str | None = '0011'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
