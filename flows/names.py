@@ -21,14 +21,15 @@ from matching.rules import MatchingRules
 
 
 def cached_resolver(connection: Connection, company_id: str, rules: MatchingRules,
-                    names: Iterable[str] | None = None) -> tuple[CachedResolver, str]:
+                    names: Iterable[str] | None = None, version: str | None = None) -> tuple[CachedResolver, str]:
     """A resolver holding the decisions still valid for this master data, and that master data's version.
 
     With ``names`` (the incremental step): only those names' decisions are read, and master data is
     read (without re-validating tax ids) only if one of them is new, which must happen while
     ``connection`` is open; tax ids and bank accounts are read at once, as plain columns.
+    ``version``: the master data's version where the caller has read it already.
     """
-    version = master_version(connection, company_id, rules.version)
+    version = version or master_version(connection, company_id, rules.version)
     stored = load_name_cache(connection, company_id, version, only=names)
     cache = {name: Resolution(c.party, c.score, c.level, c.matched) for name, c in stored.items()}
     options = {"threshold": rules.name_threshold, "margin": rules.name_margin}

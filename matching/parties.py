@@ -119,16 +119,28 @@ class PartyIndex:
         self.by_tax = {p.tax_id: p.counterparty_id for p in self.parties.values() if p.tax_id}
         self.by_account = {a: p.counterparty_id for p in self.parties.values() for a in p.bank_accounts}
         self.by_key: dict[str, set[str]] = {}      # core key → parties
-        self.by_full: dict[str, set[str]] = {}     # full key → parties
-        self.source: dict[str, str] = {}
+        self.source: dict[str, str] = {}           # core and pinyin key → the name it came from
         for party in self.parties.values():
             for name in party.names:
-                for key, table in ((keys.get(name) or normalise(name), self.by_key), (full_key(name), self.by_full)):
-                    if key:
-                        table.setdefault(key, set()).add(party.counterparty_id)
-                        self.source.setdefault(key, name)
+                key = keys.get(name) or normalise(name)
+                if key:
+                    self.by_key.setdefault(key, set()).add(party.counterparty_id)
+                    self.source.setdefault(key, name)
         self.keys = sorted(self.by_key)
-        self.full_keys = sorted(self.by_full)
+
+    @cached_property
+    def full(self) -> tuple[dict[str, set[str]], list[str], dict[str, str]]:
+        """Full keys (legal form kept) → parties, those keys sorted, and the name each came from; built on
+        first need (a Latin name, or a core key two parties share), as most runs have neither."""
+        by_full: dict[str, set[str]] = {}
+        source: dict[str, str] = {}
+        for party in self.parties.values():
+            for name in party.names:
+                key = full_key(name)
+                if key:
+                    by_full.setdefault(key, set()).add(party.counterparty_id)
+                    source.setdefault(key, name)
+        return by_full, sorted(by_full), source
 
     @cached_property
     def pinyin(self) -> dict[str, set[str]]:
@@ -167,7 +179,7 @@ class PartyIndex:
                 key = normalise(name) if name else ""
                 owners = self.by_key.get(key)
                 if owners and len(owners) > 1:  # 'Jenkins Group' / 'Jenkins LLC': the legal form decides
-                    owners = self.by_full.get(full_key(name)) or owners
+                    owners = self.full[0].get(full_key(name)) or owners
                 if owners and len(owners) == 1:
                     results[i] = Resolution(next(iter(owners)), 0.98, "exact", self.source.get(key, name))
                 elif owners:
@@ -183,14 +195,16 @@ class PartyIndex:
             if owners:
                 short[key] = (Resolution(next(iter(owners)), 0.95, "pinyin", self.source[key]) if len(owners) == 1
                               else Resolution(None, 0.95, "ambiguous", self.source[key]))
-        latin = {full_key(names[indexes[0]]): key for key, indexes in pending.items()
-                 if not _CJK.search(key) and key not in short}
-        fuzzy = self._fuzzy(chinese, self.keys, self.by_key, partial=True)
-        fuzzy_latin = self._fuzzy(list(latin), self.full_keys, self.by_full, partial=False)
-        fuzzy.update({latin[query]: resolution for query, resolution in fuzzy_latin.items()})
+        # Latin names are scored on their full key, each on its own: 'Jenkins Group' and 'Jenkins LLC'
+        # share a core key, and what one of them resolves to never depends on the other being in the batch
+        latin = {key for key in pending if not _CJK.search(key) and key not in short}
+        full = {i: full_key(names[i]) for key in latin for i in pending[key]}
+        fuzzy = self._fuzzy(chinese, self.keys, self.by_key, self.source, partial=True)
+        fuzzy_latin = self._fuzzy(list(dict.fromkeys(full.values())), self.full[1], self.full[0], self.full[2],
+                                  partial=False) if full else {}
         for key, indexes in pending.items():
             for i in indexes:
-                results[i] = short.get(key) or fuzzy[key]
+                results[i] = short.get(key) or (fuzzy_latin[full[i]] if key in latin else fuzzy[key])
         return results  # type: ignore[return-value]
 
     def _short_name(self, key: str) -> Resolution | None:
@@ -207,7 +221,7 @@ class PartyIndex:
             hits = [(start, k) for start, k in hits if start == 0]
         return Resolution(next(iter(owners)), 0.9, "short_name", self.source[hits[0][1]])
 
-    def _fuzzy(self, queries: list[str], keys: list[str], owners_of: dict[str, set[str]],
+    def _fuzzy(self, queries: list[str], keys: list[str], owners_of: dict[str, set[str]], source: dict[str, str],
                partial: bool) -> dict[str, Resolution]:
         """Score unique queries against unique keys in one vectorised pass (rapidfuzz cdist).
 
@@ -237,9 +251,9 @@ class PartyIndex:
             # Below the threshold only a clear winner counts: far ahead of every other party.
             clear = best >= self.threshold - 0.15 and best - rival >= 3 * self.margin
             if best < self.threshold and not clear:
-                out[query] = Resolution(None, round(best, 4), "none", self.source[best_key])
+                out[query] = Resolution(None, round(best, 4), "none", source[best_key])
             elif len(owners) > 1 or best - rival < self.margin:
-                out[query] = Resolution(None, round(best, 4), "ambiguous", self.source[best_key])
+                out[query] = Resolution(None, round(best, 4), "ambiguous", source[best_key])
             else:
-                out[query] = Resolution(next(iter(owners)), round(best * 0.95, 4), "fuzzy", self.source[best_key])
+                out[query] = Resolution(next(iter(owners)), round(best * 0.95, 4), "fuzzy", source[best_key])
         return out

@@ -17,6 +17,7 @@ need, so a nightly run over familiar names never pays for it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from itertools import repeat
 
 from ledger.counterparties import Counterparty
 from matching.parties import PartyIndex, Resolution, by_identifier, normalise
@@ -56,18 +57,13 @@ class CachedResolver:
 
     def resolve(self, names: Sequence[str], tax_ids: Sequence[str | None] | None = None,
                 accounts: Sequence[str | None] | None = None) -> list[Resolution]:
-        results: list[Resolution | None] = [None] * len(names)
-        unseen: dict[str, list[int]] = {}
-        # a bank statement repeats (name, account) pairs: each distinct one is decided once and its
-        # Resolution shared (a million transactions would otherwise make a million equal objects)
+        # a bank statement repeats (tax id, account, name): each distinct one is decided once, in the order
+        # first seen, and its Resolution shared (a million transactions would otherwise make a million)
+        keys = list(zip(tax_ids if tax_ids else repeat(None), accounts if accounts else repeat(None), names))
         decided: dict[tuple[str | None, str | None, str], Resolution] = {}
-        for i, name in enumerate(names):
-            tax_id, account = tax_ids[i] if tax_ids else None, accounts[i] if accounts else None
-            key = (tax_id, account, name)
-            known = decided.get(key)
-            if known is not None:
-                results[i] = known
-                continue
+        unseen: dict[str, list[tuple[str | None, str | None, str]]] = {}
+        for key in dict.fromkeys(keys):
+            tax_id, account, name = key
             found = by_identifier(self.by_tax, self.by_account, tax_id, account)
             if found is None:
                 if not name:
@@ -75,14 +71,14 @@ class CachedResolver:
                 elif name in self.cache:
                     found = self.cache[name]
                 else:
-                    unseen.setdefault(name, []).append(i)
+                    unseen.setdefault(name, []).append(key)
                     continue
-            results[i] = decided[key] = found
+            decided[key] = found
         if unseen:
             fresh = self.index.resolve(list(unseen))
-            for (name, positions), resolution in zip(unseen.items(), fresh):
+            for (name, seen_as), resolution in zip(unseen.items(), fresh):
                 self.cache[name] = resolution
                 self.new[name] = (normalise(name), resolution)
-                for i in positions:
-                    results[i] = resolution
-        return results  # type: ignore[return-value]
+                for key in seen_as:
+                    decided[key] = resolution
+        return [decided[key] for key in keys]

@@ -105,6 +105,7 @@ class Finding:
 class Settlement:
     links: list[SettlementLink] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    finding_payment: list[int] = field(default_factory=list)   # the payment each finding was made for
     open_minor: list[int] = field(default_factory=list)
     fees: dict[int, int] = field(default_factory=dict)      # payment → fee booked (minor units)
     settled: set[int] = field(default_factory=set)          # payments settled completely by auto links
@@ -179,6 +180,7 @@ class Settler:
         anonymous = (cur * 2 + side)
         self.by_amount_any = np.lexsort((self.rank, self.gross, anonymous))
         self.amount_keys_any = anonymous[self.by_amount_any] * self.span + self.gross[self.by_amount_any]
+        self.current = -1                         # the payment being matched
         self.dirty: dict[int, list[int]] = {}     # block → items whose open amount changed in this pass
         self.shared: dict[tuple, tuple] = {}      # comparisons kept once (see _party)
 
@@ -248,6 +250,7 @@ class Settler:
         order = sorted(range(len(pay)), key=lambda p: (pay.day[p], pay.account_no[p], pay.txn_id[p]))
         tolerance, links, fees = self.tolerance, self.result.links, self.result.fees
         for p in order:
+            self.current = p
             before = len(links)
             self.auto_total = 0
             side = self.side_of[p]
@@ -309,6 +312,7 @@ class Settler:
 
     def _finding(self, code: ExceptionCode, message: str, *documents) -> None:
         self.result.findings.append(Finding(code, message, documents))
+        self.result.finding_payment.append(self.current)
 
     def _party(self, p: int, owners: set[int]) -> tuple[str, str, float, str]:
         """The counterparty comparison; one shared tuple per distinct value (a payer pays many times)."""

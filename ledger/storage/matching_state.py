@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, delete, select, update
 
@@ -199,26 +199,28 @@ def refresh_open_items(connection: Connection, company_id: str,
     return len(values)
 
 
-def _fetch_columns(connection: Connection, sql: str, parameters: tuple, *, shared: tuple[int, ...] = (),
-                   dates: tuple[int, ...] = ()) -> list[list]:
+def _day(connection: Connection, column: str) -> str:
+    """SQL for ``column`` (a date) as its day ordinal (``date.toordinal``), computed by the database."""
+    if connection.dialect.name == "postgresql":
+        return f"({column} - DATE '0001-01-01' + 1)"
+    return f"CAST(julianday({column}) - 1721424.5 AS INTEGER)"
+
+
+def _fetch_columns(connection: Connection, sql: str, parameters: tuple, *, shared: tuple[int, ...] = ()) -> list[list]:
     """Columns straight from the driver, in chunks: no row objects, no per-value type processing.
 
     The loads run to millions of rows, so memory counts: values that repeat (``shared`` columns:
-    kinds, currencies, parties, accounts) are kept once, and ``dates`` columns (ISO text on SQLite,
-    dates on PostgreSQL) become day ordinals. ``{}`` in ``sql`` marks a parameter.
+    kinds, currencies, parties, accounts) are kept once. ``{}`` in ``sql`` marks a parameter.
     """
     mark = "%s" if connection.dialect.name == "postgresql" else "?"
     cursor = connection.connection.dbapi_connection.cursor()
-    memos: dict[int, dict] = {i: {} for i in (*shared, *dates)}
+    memos: dict[int, dict] = {i: {} for i in shared}
     try:
         cursor.execute(sql.format(*[mark] * len(parameters)), parameters)
         columns = [[] for _ in cursor.description]
         while chunk := cursor.fetchmany(200_000):
             for i, values in enumerate(zip(*chunk)):
-                if i in dates:
-                    memo = memos[i]
-                    columns[i] += [memo[v] if v in memo else memo.setdefault(v, _ordinal(v)) for v in values]
-                elif i in shared:
+                if i in shared:
                     memo = memos[i]
                     columns[i] += [memo.setdefault(v, v) for v in values]
                 else:
@@ -240,24 +242,22 @@ class OpenItemColumns:
     day: list[int]              # doc_date ordinal
 
 
-def _ordinal(value) -> int:
-    return (value if isinstance(value, date) else date.fromisoformat(value)).toordinal()
-
-
-def load_open_items(connection: Connection, company_id: str) -> OpenItemColumns:
-    """Only the open invoices and only the columns matching needs, read as columns."""
+def load_open_items(connection: Connection, company_id: str, doc_type: str | None = None) -> OpenItemColumns:
+    """Only the open invoices (of ``doc_type``, or of both kinds) and only the columns matching needs,
+    read as columns."""
+    kind = " AND o.doc_type = {}" if doc_type else ""
     return OpenItemColumns(*_fetch_columns(
-        connection, "SELECT o.id, o.doc_type, o.doc_no, p.external_id, o.currency, o.open_minor, o.doc_date "
-        "FROM open_item o LEFT JOIN counterparty p ON p.id = o.party_id "
-        "WHERE o.company_id = {} AND o.open_minor > 0 ORDER BY o.id", (company_id,), shared=(1, 3, 4), dates=(6,)))
+        connection, "SELECT o.id, o.doc_type, o.doc_no, p.external_id, o.currency, o.open_minor, "
+        f"{_day(connection, 'o.doc_date')} FROM open_item o LEFT JOIN counterparty p ON p.id = o.party_id "
+        f"WHERE o.company_id = {{}} AND o.open_minor > 0{kind} ORDER BY o.id",
+        (company_id, doc_type) if doc_type else (company_id,), shared=(1, 3, 4)))
 
 
-def apply_settlement(connection: Connection, row_ids: Sequence[int], before: Sequence[int],
-                     after: Sequence[int]) -> tuple[int, int]:
-    """Write the open amounts a run changed: settled items leave ``open_item``; (reduced, closed)."""
+def apply_settlement(connection: Connection, reduced: Sequence[tuple[int, int]],
+                     closed: Sequence[tuple[int]]) -> tuple[int, int]:
+    """Write the open amounts a run changed: ``reduced`` (new open amount, id), ``closed`` (id,) leave
+    ``open_item``; (reduced, closed)."""
     table = OpenItemRow.__table__
-    closed = [(row_id,) for row_id, old, new in zip(row_ids, before, after) if new != old and new <= 0]
-    reduced = [(new, row_id) for row_id, old, new in zip(row_ids, before, after) if new != old and new > 0]
     cursor = connection.connection.dbapi_connection.cursor()
     mark = "%s" if connection.dialect.name == "postgresql" else "?"
     try:
@@ -283,10 +283,26 @@ class BankColumns:
     remittance: list[str]
 
 
-def load_new_transactions(connection: Connection, company_id: str) -> BankColumns:
-    """Bank transactions stored since the bank cursor, as columns, in booking order."""
-    since = get_cursor(connection, company_id, "bank_txn")
+def last_row_id(connection: Connection, table_name: str, company_id: str) -> int:
+    """The largest id of the company's rows in ``table_name`` (0 for none)."""
+    mark = "%s" if connection.dialect.name == "postgresql" else "?"
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(f"SELECT max(id) FROM {table_name} WHERE company_id = {mark}", (company_id,))
+        return cursor.fetchone()[0] or 0
+    finally:
+        cursor.close()
+
+
+def load_new_transactions(connection: Connection, company_id: str, since: int | None = None,
+                          upto: int | None = None, money_in: bool | None = None) -> BankColumns:
+    """Bank transactions stored since the bank cursor (or after row ``since``, up to row ``upto``),
+    as columns, in booking order. ``money_in``: only amounts above zero (True) or the rest (False)."""
+    since = get_cursor(connection, company_id, "bank_txn") if since is None else since
+    parameters: tuple = (company_id, since) if upto is None else (company_id, since, upto)
+    where = " AND id <= {}" if upto is not None else ""
+    where += "" if money_in is None else (" AND amount_minor > 0" if money_in else " AND amount_minor <= 0")
     return BankColumns(*_fetch_columns(
-        connection, "SELECT id, account_no, txn_id, booking_date, amount_minor, currency, counterparty, "
-        "counterparty_account, remittance FROM bank_txn WHERE company_id = {} AND id > {} "
-        "ORDER BY booking_date, account_no, txn_id", (company_id, since), shared=(1, 5, 6, 7), dates=(3,)))
+        connection, f"SELECT id, account_no, txn_id, {_day(connection, 'booking_date')}, amount_minor, currency, "
+        f"counterparty, counterparty_account, remittance FROM bank_txn WHERE company_id = {{}} AND id > {{}}{where} "
+        "ORDER BY booking_date, account_no, txn_id", parameters, shared=(1, 5, 6, 7)))

@@ -4,6 +4,7 @@ reviewers' aliases and rejected pairs, and agreement with the whole-company matc
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -138,3 +139,69 @@ def test_the_incremental_step_links_as_the_whole_company_matcher_does(tmp_path: 
             .where(table.c.to_type == "bank_txn"))}
     engine.dispose()
     assert run.transactions > 300 and incremental == whole
+
+
+def _state(engine: Engine) -> dict[str, list[tuple]]:
+    """Every row the step writes, in id order (``decided_at``/``last_seen_at`` aside: clock times)."""
+    queries = {
+        "links": "SELECT id, from_type, from_no, to_type, to_no, decision, score, amount_minor, currency, rule, "
+                 "evidence FROM match_link ORDER BY id",
+        "exceptions": "SELECT id, fingerprint, code, status, message FROM exception_item ORDER BY id",
+        "documents": "SELECT exception_id, doc_type, doc_no, amount_minor, currency FROM exception_document "
+                     "ORDER BY exception_id, doc_type, doc_no",
+        "open items": "SELECT id, doc_no, open_minor FROM open_item ORDER BY id",
+        "names": "SELECT id, name, name_key, party_id, level, score, matched FROM party_name ORDER BY id",
+        "cursors": "SELECT company_id, name, position FROM match_cursor ORDER BY company_id, name"}
+    with engine.connect() as connection:
+        return {name: [tuple(r) for r in connection.execute(text(sql))] for name, sql in queries.items()}
+
+
+def test_two_processes_write_what_one_does(tmp_path: Path) -> None:
+    """The two sides in two forked processes, merged, leave the database exactly as one process does:
+    the same rows with the same ids, over a first run and a delta."""
+    company = generate(tmp_path / "synth", chains=600, profile="standard", seed=5)
+    as_of = date.fromisoformat(json.loads((company / "truth.json").read_text())["as_of"])
+    first = tmp_path / "first.db"
+    reconcile(company / "drop", tmp_path / "out", as_of=as_of, db=f"sqlite:///{first}")
+    from ledger.storage.engine import make_engine
+
+    engine = make_engine(f"sqlite:///{first}")
+    with engine.begin() as connection:     # the bank lines come again as a later statement would bring them
+        connection.execute(text("DELETE FROM match_link WHERE to_type = 'bank_txn'"))
+        connection.execute(text("DELETE FROM exception_document"))
+        connection.execute(text("DELETE FROM exception_item"))
+        later = connection.execute(text("SELECT max(id) - 150 FROM bank_txn")).scalar()
+    refresh_open_items_step(engine, "reconcile", RULES)
+    engine.dispose()
+    states = []
+    for workers in (1, 2):
+        copy = tmp_path / f"workers-{workers}.db"
+        copy.write_bytes(first.read_bytes())
+        engine = make_engine(f"sqlite:///{copy}")
+        with engine.begin() as connection:   # the last 150 bank lines arrive in a second run
+            connection.execute(text("INSERT INTO match_cursor (company_id, name, position) "
+                                    "VALUES ('reconcile', 'bank_txn', 0)"))
+            connection.execute(text(f"CREATE TABLE later_lines AS SELECT * FROM bank_txn WHERE id > {later}"))
+            connection.execute(text(f"DELETE FROM bank_txn WHERE id > {later}"))
+        runs = [settle_new_transactions(engine, "reconcile", RULES, TOLERANCES, workers=workers)]
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO bank_txn SELECT * FROM later_lines"))
+        runs.append(settle_new_transactions(engine, "reconcile", RULES, TOLERANCES, workers=workers))
+        states.append((_state(engine), [(r.transactions, r.links, r.settled, r.closed, r.exceptions, r.workers)
+                                        for r in runs]))
+        engine.dispose()
+    (one, one_runs), (two, two_runs) = states
+    assert [r[-1] for r in two_runs] == [2, 2] and [r[-1] for r in one_runs] == [1, 1]
+    assert [r[:-1] for r in one_runs] == [r[:-1] for r in two_runs]
+    assert one_runs[0][0] > 300 and one_runs[1][0] == 150 and len(one["links"]) > 300
+    assert one == two
+
+
+def test_two_processes_only_when_asked_and_worth_it(monkeypatch) -> None:
+    from flows.settle_step import PARALLEL_FROM, settle_workers
+
+    monkeypatch.delenv("YECAI_SETTLE_WORKERS", raising=False)
+    assert settle_workers(10 * PARALLEL_FROM) == 1                 # the default: one process
+    monkeypatch.setenv("YECAI_SETTLE_WORKERS", "2")
+    assert settle_workers(PARALLEL_FROM - 1) == 1                  # too small to pay for two
+    assert settle_workers(PARALLEL_FROM) == min(2, os.cpu_count() or 1)

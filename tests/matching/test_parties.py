@@ -66,6 +66,16 @@ def test_resolution(name, extra, expected, level) -> None:
     assert (resolution.counterparty_id, resolution.level) == (expected, level)
 
 
+def test_what_a_name_resolves_to_does_not_depend_on_the_rest_of_the_batch() -> None:
+    """'Jenkns Group' and 'Jenkns LLC' share a core key: each is scored on its own full key, in any
+    batch and any order (the two sides of the cash step resolve their names apart)."""
+    names = ["Jenkns Group", "Jenkns LLC", "JENKNS LLC.", "海尔智家", "京东世纪", "北京京东世纪贸易有限公司北京分"]
+    alone = [PartyIndex(PARTIES).resolve([name])[0] for name in names]
+    assert [r.counterparty_id for r in alone[:3]] == ["C4", "C5", "C5"]
+    assert PartyIndex(PARTIES).resolve(names) == alone
+    assert PartyIndex(PARTIES).resolve(names[::-1]) == alone[::-1]
+
+
 @needs_corpus
 def test_short_names_resolve_to_their_legal_names() -> None:
     lines = [line.split() for line in (Path(CORPUS) / "names/companynameparser/tests/groundtruth.txt")

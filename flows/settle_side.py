@@ -1,0 +1,200 @@
+"""One side of the cash step: money in against sales invoices, or money out against purchase invoices.
+
+The settler never lets a payment touch an invoice of the other side (references, blocks and
+amount keys all carry the side), so the two sides are independent: each loads only its own
+open items and transactions, resolves its payers, settles, and turns its links and findings
+into the rows the database takes. ``flows.settle_step`` runs the two in two processes where
+it can and merges what they return into the order one pass over everything would have made:
+everything a payment produced is tagged with the payment's place in that pass (booking date,
+account, transaction id), open items with their row id.
+
+    side 0: +113000 CNY "货款 44001234" → link sales_invoice 44001234, open item 17 closed
+    side 1: -45200 CNY to 立讯精密     → link purchase_invoice 2631…0085, open item 21 closed
+"""
+
+from __future__ import annotations
+
+import pickle
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Connection
+
+from flows.names import cached_resolver
+from ledger.exceptions import ExceptionRow
+from ledger.settings import Tolerances
+from ledger.storage.matching_state import load_new_transactions, load_open_items
+from matching.findings import low_confidence_row, unknown_counterparty_row, unmatched_bank_txn_row
+from matching.model import evidence_json
+from matching.rules import MatchingRules
+from matching.settle import SIDES, OpenItems, Payments, Settler
+
+Place = tuple[int, str, str]   # a payment's place in the pass: (booking day, account, transaction id)
+
+
+@dataclass(frozen=True, slots=True)
+class SideJob:
+    company_id: str
+    rules: MatchingRules
+    tolerances: Tolerances
+    side: int                    # 0: money in, sales invoices; 1: money out, purchase invoices
+    since: int                   # bank rows after this id …
+    upto: int                    # … up to this one
+    version: str                 # the master data's version
+    rejected: frozenset = frozenset()   # (doc_type, doc_no, bank txn number) never to be linked again
+    blocked: frozenset = frozenset()    # (doc_type, doc_no) no payment may settle
+    spool: str = ""                     # a folder for the link rows (a million would crowd the memory)
+
+
+@dataclass(slots=True)
+class SideResult:
+    transactions: int = 0
+    open_items: int = 0
+    auto: int = 0                # auto links made (before a pair found twice is stored once)
+    suggested: int = 0
+    settled: int = 0
+    links: str = ""              # a file of pickled chunks of (place, match_link row), in pass order
+    findings: list[tuple[Place, ExceptionRow]] = field(default_factory=list)
+    unmatched: list[tuple[Place, ExceptionRow]] = field(default_factory=list)   # per payment, in booking order
+    low_confidence: list[tuple[Place, ExceptionRow]] = field(default_factory=list)
+    closed: list[int] = field(default_factory=list)                  # open item ids settled in full, ascending
+    reduced: list[tuple[int, int]] = field(default_factory=list)     # (new open amount, id), ascending ids
+    names: list[tuple[Place, str, str, object]] = field(default_factory=list)   # (first seen, name, key, decision)
+    seconds: dict[str, float] = field(default_factory=dict)
+    peak_gb: float = 0.0         # the process's peak resident set when it finished (Linux; 0 elsewhere)
+
+
+def spooled_links(result: SideResult) -> Iterator[tuple[Place, tuple]]:
+    """A side's (place, match_link row) pairs, read back a chunk at a time."""
+    if not result.links:
+        return
+    with open(result.links, "rb") as spool:
+        while True:
+            try:
+                chunk = pickle.load(spool)
+            except EOFError:
+                return
+            yield from chunk
+
+
+def memory_gb(field: str = "VmHWM") -> float:
+    """This process's peak resident set so far (``VmRSS``: its resident set now), in GB; 0 where /proc
+    is not there."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith(f"{field}:"):
+                    return round(int(line.split()[1]) / 1024 / 1024, 2)
+    except OSError:
+        pass
+    return 0.0
+
+
+def settle_side(connection: Connection, job: SideJob) -> SideResult:
+    """Load, resolve and settle one side; its rows come back tagged for the merge."""
+    result, laps = SideResult(), [time.perf_counter()]
+    stored = load_open_items(connection, job.company_id, SIDES[job.side])
+    bank = load_new_transactions(connection, job.company_id, job.since, job.upto, money_in=job.side == 0)
+    result.transactions, result.open_items = len(bank.row_id), len(stored.row_id)
+    if not bank.row_id:
+        return result
+    resolver, _version = cached_resolver(connection, job.company_id, job.rules,
+                                         names={n for n in bank.counterparty if n}, version=job.version)
+    laps.append(time.perf_counter())
+    payer = resolver.resolve(bank.counterparty, accounts=bank.counterparty_account)
+    laps.append(time.perf_counter())
+    party_ids = sorted({p for p in stored.party if p is not None}
+                       | {r.counterparty_id for r in payer if r.counterparty_id is not None})
+    party_of = {p: n for n, p in enumerate(party_ids)}
+    accounts: dict[int, tuple[str, ...]] = {}
+    for account, party in sorted(resolver.by_account.items()):
+        if party in party_of:
+            accounts[party_of[party]] = (*accounts.get(party_of[party], ()), account)
+    items = OpenItems(side=[job.side] * len(stored.row_id), number=stored.doc_no,
+                      party=[party_of[p] if p is not None else -1 for p in stored.party],
+                      currency=stored.currency, open_minor=stored.open_minor, day=stored.day)
+    payments = Payments(number=[f"{a}:{t}" for a, t in zip(bank.account_no, bank.txn_id)],
+                        account_no=bank.account_no, txn_id=bank.txn_id, day=bank.day,
+                        amount_minor=bank.amount_minor, currency=bank.currency, remittance=bank.remittance,
+                        counterparty_account=bank.counterparty_account,
+                        party=[party_of[r.counterparty_id] if r.counterparty_id is not None else -1 for r in payer],
+                        party_level=[r.level for r in payer], party_score=[r.score for r in payer],
+                        party_matched=[r.matched for r in payer])
+    settler = Settler(items, job.rules, job.tolerances, party_ids, accounts, job.rejected, job.blocked)
+    settlement = settler.run(payments)
+    laps.append(time.perf_counter())
+    places = list(zip(bank.day, bank.account_no, bank.txn_id))
+    result.auto = sum(link.auto for link in settlement.links)
+    result.suggested = len(settlement.links) - result.auto
+    result.settled = len(settlement.settled)
+    result.findings = [(places[p], finding.row()) for p, finding in zip(settlement.finding_payment,
+                                                                         settlement.findings)]
+    result.unmatched, result.low_confidence = _exception_rows(items, payments, bank.counterparty, payer,
+                                                              settlement, places)
+    result.links = str(Path(job.spool) / f"links-{job.side}.pickle")
+    _spool_link_rows(result.links, items, payments, settlement.links, places)
+    for row_id, old, new in zip(stored.row_id, stored.open_minor, settlement.open_minor):
+        if new != old:
+            if new <= 0:
+                result.closed.append(row_id)
+            else:
+                result.reduced.append((new, row_id))
+    first = {}
+    for n, name in enumerate(bank.counterparty):
+        if name in resolver.new and name not in first:
+            first[name] = n
+    result.names = [(places[first[name]], name, key, decision) for name, (key, decision) in resolver.new.items()]
+    laps.append(time.perf_counter())
+    result.seconds = {step: round(laps[n + 1] - laps[n], 3) for n, step in enumerate(
+        ("load", "resolve", "match", "rows"))}
+    result.peak_gb = memory_gb()
+    return result
+
+
+def _spool_link_rows(path: str, items: OpenItems, payments: Payments, links: list, places: list[Place],
+                     chunk: int = 50_000) -> None:
+    """The links as match_link rows (``flows.settle_step.LINK_COLUMNS``) written to ``path`` in pickled
+    chunks, a pair found twice for one payment (two tokens naming it) stored once. Each link is
+    released once written, so the rows never sit in memory beside all the links."""
+    rows: list[tuple[Place, tuple]] = []
+    payment, seen = -1, set()
+    sides, numbers, currencies, txns = items.side, items.number, items.currency, payments.number
+    with open(path, "wb") as spool:
+        for n, link in enumerate(links):
+            links[n] = None
+            if link.payment != payment:   # a payment's links are contiguous: de-duplicate within it
+                payment, seen = link.payment, set()
+            if link.item in seen:
+                continue
+            seen.add(link.item)
+            rows.append((places[link.payment], (
+                SIDES[sides[link.item]], numbers[link.item], txns[link.payment],
+                "auto" if link.auto else "suggested", link.score, link.amount_minor, currencies[link.item], link.rule,
+                evidence_json(link.comparisons))))
+            if len(rows) == chunk:
+                pickle.dump(rows, spool, protocol=pickle.HIGHEST_PROTOCOL)
+                rows = []
+        pickle.dump(rows, spool, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _exception_rows(items: OpenItems, payments: Payments, names: list[str], payer, settlement,
+                    places: list[Place]) -> tuple[list, list]:
+    """(unmatched and unknown payers, per payment in booking order; links left to a person, in link order)."""
+    linked = {link.payment for link in settlement.links}
+    auto_linked = {link.payment for link in settlement.links if link.auto}
+    numbers, amounts, currencies = payments.number, payments.amount_minor, payments.currency
+    unmatched = []
+    for p in range(len(payments)):
+        if p not in linked:
+            unmatched.append((places[p], unmatched_bank_txn_row(numbers[p], amounts[p], currencies[p], names[p],
+                                                                payments.remittance[p])))
+        if payer[p].counterparty_id is None and names[p] and p not in auto_linked:
+            unmatched.append((places[p], unknown_counterparty_row(numbers[p], amounts[p], currencies[p], names[p],
+                                                                  payer[p].matched, payer[p].score)))
+    low = [(places[link.payment], low_confidence_row(
+        SIDES[items.side[link.item]], items.number[link.item], "bank_txn", numbers[link.payment],
+        link.amount_minor, items.currency[link.item], link.score, link.rule))
+        for link in settlement.links if not link.auto]
+    return unmatched, low
