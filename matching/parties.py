@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from typing import NamedTuple
 
 import numpy as np
 import zhconv
@@ -107,6 +108,12 @@ def by_identifier(by_tax: dict[str, str], by_account: dict[str, str], tax_id: st
     return None
 
 
+class FullKeys(NamedTuple):
+    owners: dict[str, set[str]]   # full key → parties
+    keys: list[str]               # those keys, sorted
+    source: dict[str, str]        # full key → the first name it came from
+
+
 class PartyIndex:
     """Resolve names, tax ids and bank accounts to counterparty ids."""
 
@@ -118,29 +125,28 @@ class PartyIndex:
         self.threshold, self.margin = threshold, margin
         self.by_tax = {p.tax_id: p.counterparty_id for p in self.parties.values() if p.tax_id}
         self.by_account = {a: p.counterparty_id for p in self.parties.values() for a in p.bank_accounts}
-        self.by_key: dict[str, set[str]] = {}      # core key → parties
-        self.source: dict[str, str] = {}           # core and pinyin key → the name it came from
-        for party in self.parties.values():
-            for name in party.names:
-                key = keys.get(name) or normalise(name)
-                if key:
-                    self.by_key.setdefault(key, set()).add(party.counterparty_id)
-                    self.source.setdefault(key, name)
+        # core key → parties, and core (later pinyin) key → the name it came from
+        self.by_key, self.source = self._key_table(lambda name: keys.get(name) or normalise(name))
         self.keys = sorted(self.by_key)
 
-    @cached_property
-    def full(self) -> tuple[dict[str, set[str]], list[str], dict[str, str]]:
-        """Full keys (legal form kept) → parties, those keys sorted, and the name each came from; built on
-        first need (a Latin name, or a core key two parties share), as most runs have neither."""
-        by_full: dict[str, set[str]] = {}
+    def _key_table(self, key_of: Callable[[str], str]) -> tuple[dict[str, set[str]], dict[str, str]]:
+        """(key → parties, key → the first name it came from) over every party's names."""
+        owners: dict[str, set[str]] = {}
         source: dict[str, str] = {}
         for party in self.parties.values():
             for name in party.names:
-                key = full_key(name)
+                key = key_of(name)
                 if key:
-                    by_full.setdefault(key, set()).add(party.counterparty_id)
+                    owners.setdefault(key, set()).add(party.counterparty_id)
                     source.setdefault(key, name)
-        return by_full, sorted(by_full), source
+        return owners, source
+
+    @cached_property
+    def full(self) -> FullKeys:
+        """Full keys (legal form kept), built on first need (a Latin name, or a core key two parties
+        share): most runs have neither, and a full key costs a conversion per master name."""
+        owners, source = self._key_table(full_key)
+        return FullKeys(owners, sorted(owners), source)
 
     @cached_property
     def pinyin(self) -> dict[str, set[str]]:
@@ -179,7 +185,7 @@ class PartyIndex:
                 key = normalise(name) if name else ""
                 owners = self.by_key.get(key)
                 if owners and len(owners) > 1:  # 'Jenkins Group' / 'Jenkins LLC': the legal form decides
-                    owners = self.full[0].get(full_key(name)) or owners
+                    owners = self.full.owners.get(full_key(name)) or owners
                 if owners and len(owners) == 1:
                     results[i] = Resolution(next(iter(owners)), 0.98, "exact", self.source.get(key, name))
                 elif owners:
@@ -200,8 +206,8 @@ class PartyIndex:
         latin = {key for key in pending if not _CJK.search(key) and key not in short}
         full = {i: full_key(names[i]) for key in latin for i in pending[key]}
         fuzzy = self._fuzzy(chinese, self.keys, self.by_key, self.source, partial=True)
-        fuzzy_latin = self._fuzzy(list(dict.fromkeys(full.values())), self.full[1], self.full[0], self.full[2],
-                                  partial=False) if full else {}
+        fuzzy_latin = self._fuzzy(list(dict.fromkeys(full.values())), self.full.keys, self.full.owners,
+                                  self.full.source, partial=False) if full else {}
         for key, indexes in pending.items():
             for i in indexes:
                 results[i] = short.get(key) or (fuzzy_latin[full[i]] if key in latin else fuzzy[key])
