@@ -40,7 +40,7 @@ from ledger.storage.matching_state import (
     CachedName,
     apply_settlement,
     get_cursor,
-    last_row_id,
+    last_bank_row,
     master_version,
     refresh_open_items,
     save_name_cache,
@@ -66,7 +66,6 @@ class SettleRun:
     workers: int = 1
     seconds: dict[str, float] = field(default_factory=dict)       # wall clock per step
     side_seconds: list[dict[str, float]] = field(default_factory=list)   # each side's own steps
-    cpu_seconds: dict[str, float] = field(default_factory=dict)   # this process's CPU time
     # peak RSS (GB, Linux): while the sides ran (in two processes: this one's resident set when it forked
     # them plus each one's own peak, an upper bound, as pages shared after the fork count twice), then
     # this process's own peak at the end
@@ -123,12 +122,12 @@ def settle_new_transactions(engine: Engine, company_id: str, rules: MatchingRule
     database is a file or a server; their rows are merged into the order one pass makes, so the
     database ends up the same either way."""
     run = SettleRun()
-    started, cpu = time.perf_counter(), time.process_time()
+    started = time.perf_counter()
     with engine.begin() as connection, _bulk_work(connection):
         rejected = frozenset((f, n, t) for f, n, kind, t in rejected_pairs(connection, company_id)
                              if kind == "bank_txn")
         since = get_cursor(connection, company_id, "bank_txn")
-        upto = last_row_id(connection, "bank_txn", company_id)
+        upto = last_bank_row(connection, company_id)
         if upto <= since:
             run.seconds = {"load": round(time.perf_counter() - started, 3)}
             return run
@@ -152,16 +151,15 @@ def settle_new_transactions(engine: Engine, company_id: str, rules: MatchingRule
     run.side_seconds = [side.seconds for side in sides]
     run.seconds = {"prepare": round(prepared - started, 3), "sides": round(matched - prepared, 3),
                    "write": round(written - matched, 3), "total": round(written - started, 3)}
-    run.cpu_seconds = {"this process": round(time.process_time() - cpu, 3)}
     run.peak_gb.append(memory_gb())
     return run
 
 
 def _run_sides(engine: Engine, connection: Connection, jobs: list[SideJob], workers: int) -> list[SideResult]:
     """Both sides, in this process (on ``connection``) or in two forked ones, each with its own connection."""
-    url = engine.url.render_as_string(hide_password=False)
     if workers < 2 or (engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")):
         return [settle_side(connection, job) for job in jobs]
+    url = engine.url.render_as_string(hide_password=False)
     with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork")) as pool:
         return list(pool.map(_settle_side_in_child, [url] * len(jobs), jobs))
 

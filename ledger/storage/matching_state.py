@@ -18,10 +18,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, func, select, update
 
 from ledger.storage.bulk import insert_rows, insert_values
 from ledger.storage.tables import (
+    BankTxnRow,
     CounterpartyAlias,
     CounterpartyBankAccount,
     CounterpartyRow,
@@ -283,26 +284,19 @@ class BankColumns:
     remittance: list[str]
 
 
-def last_row_id(connection: Connection, table_name: str, company_id: str) -> int:
-    """The largest id of the company's rows in ``table_name`` (0 for none)."""
-    mark = "%s" if connection.dialect.name == "postgresql" else "?"
-    cursor = connection.connection.dbapi_connection.cursor()
-    try:
-        cursor.execute(f"SELECT max(id) FROM {table_name} WHERE company_id = {mark}", (company_id,))
-        return cursor.fetchone()[0] or 0
-    finally:
-        cursor.close()
+def last_bank_row(connection: Connection, company_id: str) -> int:
+    """The largest id of the company's stored bank transactions (0 for none)."""
+    table = BankTxnRow.__table__
+    return connection.execute(select(func.max(table.c.id)).where(table.c.company_id == company_id)).scalar() or 0
 
 
-def load_new_transactions(connection: Connection, company_id: str, since: int | None = None,
-                          upto: int | None = None, money_in: bool | None = None) -> BankColumns:
-    """Bank transactions stored since the bank cursor (or after row ``since``, up to row ``upto``),
-    as columns, in booking order. ``money_in``: only amounts above zero (True) or the rest (False)."""
-    since = get_cursor(connection, company_id, "bank_txn") if since is None else since
-    parameters: tuple = (company_id, since) if upto is None else (company_id, since, upto)
-    where = " AND id <= {}" if upto is not None else ""
-    where += "" if money_in is None else (" AND amount_minor > 0" if money_in else " AND amount_minor <= 0")
+def load_new_transactions(connection: Connection, company_id: str, since: int, upto: int,
+                          money_in: bool | None = None) -> BankColumns:
+    """Bank transactions after row ``since`` up to row ``upto``, as columns, in booking order.
+    ``money_in``: only amounts above zero (True) or the rest (False)."""
+    where = "" if money_in is None else (" AND amount_minor > 0" if money_in else " AND amount_minor <= 0")
     return BankColumns(*_fetch_columns(
         connection, f"SELECT id, account_no, txn_id, {_day(connection, 'booking_date')}, amount_minor, currency, "
-        f"counterparty, counterparty_account, remittance FROM bank_txn WHERE company_id = {{}} AND id > {{}}{where} "
-        "ORDER BY booking_date, account_no, txn_id", parameters, shared=(1, 5, 6, 7)))
+        "counterparty, counterparty_account, remittance FROM bank_txn WHERE company_id = {} AND id > {} "
+        f"AND id <= {{}}{where} ORDER BY booking_date, account_no, txn_id", (company_id, since, upto),
+        shared=(1, 5, 6, 7)))
