@@ -208,6 +208,7 @@ def main() -> None:
     working = args.work / "run.db"
     shutil.copyfile(pristine, working)
     engine = make_engine(f"sqlite:///{working}")
+    migrate.upgrade(engine)   # a database seeded by an earlier version gets the schema of this one
     _report(seeded, f"sqlite:///{working}", lambda: _store_delta(engine, seeded["delta"]))
 
 

@@ -8,9 +8,9 @@ from sqlalchemy import Connection
 
 from ledger.storage.matching_state import (
     CachedName,
-    load_master_name_keys,
     load_name_cache,
     load_party_keys,
+    load_party_names,
     master_version,
     save_name_cache,
 )
@@ -25,7 +25,7 @@ def cached_resolver(connection: Connection, company_id: str, rules: MatchingRule
     """A resolver holding the decisions still valid for this master data, and that master data's version.
 
     With ``names`` (the incremental step): only those names' decisions are read, and master data is
-    read (without re-validating tax ids) only if one of them is new, which must happen while
+    read (only the names of each party) only if one of them is new, which must happen while
     ``connection`` is open; tax ids and bank accounts are read at once, as plain columns.
     ``version``: the master data's version where the caller has read it already.
     """
@@ -39,8 +39,9 @@ def cached_resolver(connection: Connection, company_id: str, rules: MatchingRule
     tax_ids, accounts = load_party_keys(connection, company_id)
 
     def master_data() -> list:
-        resolver.keys.update(load_master_name_keys(connection, company_id))
-        return load_counterparties(connection, company_id, tax_ids=False)
+        parties, keys = load_party_names(connection, company_id)
+        resolver.keys.update(keys)
+        return parties
 
     resolver = CachedResolver(master_data, cache, tax_ids=tax_ids, accounts=accounts, keys={}, **options)
     return resolver, version

@@ -4,9 +4,10 @@ The settler never lets a payment touch an invoice of the other side (references,
 amount keys all carry the side), so the two sides are independent: each loads only its own
 open items and transactions, resolves its payers, settles, and turns its links and findings
 into the rows the database takes. ``flows.settle_step`` runs the two in two processes where
-it can and merges what they return into the order one pass over everything would have made:
-everything a payment produced is tagged with the payment's place in that pass (booking date,
-account, transaction id), open items with their row id.
+it can, writes each side's links as soon as it is done (money in first, each side's in its
+booking order) and merges the exceptions and names both raise into the order one pass over
+everything would have made: everything a payment produced is tagged with the payment's place in
+that pass (booking date, account, transaction id), open items with their row id.
 
     side 0: +113000 CNY "货款 44001234" → link sales_invoice 44001234, open item 17 closed
     side 1: -45200 CNY to 立讯精密     → link purchase_invoice 2631…0085, open item 21 closed

@@ -4,7 +4,7 @@
 resolved through the cache); ``settle_new_transactions`` loads only the open items and
 only the transactions stored since the last run, settles them in one columnar pass per side
 (``flows.settle_side``: money in against sales invoices and money out against purchase
-invoices, in two processes for a large run), bulk-writes the links with their evidence,
+invoices, in two processes for a nightly delta), bulk-writes the links with their evidence,
 reduces or closes the open items, raises the exceptions and moves the cursor, all in one
 transaction. A run that finds nothing new writes nothing. ``benchmarks/bench_scale.py``
 measures it on a million transactions.
@@ -49,7 +49,8 @@ from ledger.storage.matching_state import (
 from ledger.storage.tables import MatchLinkRow
 from matching.rules import MatchingRules
 
-PARALLEL_FROM = 20_000   # new bank rows from which the two sides may run in two processes
+PARALLEL_FROM = 20_000    # new bank rows from which the two sides run in two processes …
+PARALLEL_UPTO = 250_000   # … and up to which they do so unless told (beyond, memory decides: see settle_workers)
 LINK_COLUMNS = ("from_type", "from_no", "to_no", "decision", "score", "amount_minor", "currency", "rule", "evidence")
 
 
@@ -105,13 +106,21 @@ def _bulk_work(connection: Connection, cache_mb: int = 256) -> Iterator[None]:
 
 
 def settle_workers(transactions: int) -> int:
-    """Processes for a run of about ``transactions``: ``YECAI_SETTLE_WORKERS`` (1, the default, or 2: one
-    per side, about a third faster on two cores for half again the memory; measured in the README).
-    A small run, or a platform without fork, stays in this process."""
-    wanted = max(1, min(2, int(os.environ.get("YECAI_SETTLE_WORKERS") or 1)))
-    if transactions < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
+    """Processes for a run of ``transactions`` new bank rows: two (one per side) for a nightly delta,
+    from ``PARALLEL_FROM`` up to ``PARALLEL_UPTO`` rows, where the run is short and latency counts;
+    one for a larger run (an initial load), where two would hold both sides' working sets at once
+    (a million rows against 1.25 million open items: 2.9 GB instead of 1.9; measured in the README).
+    ``YECAI_SETTLE_WORKERS`` (1 or 2) decides instead where it is set. A run smaller than
+    ``PARALLEL_FROM``, a single core or a platform without fork always stays in this process."""
+    setting = os.environ.get("YECAI_SETTLE_WORKERS", "").strip()
+    if setting not in ("", "1", "2"):
+        raise ValueError(f"YECAI_SETTLE_WORKERS={setting!r}: expected 1 or 2 (processes for the cash step)")
+    if (transactions < PARALLEL_FROM or (os.cpu_count() or 1) < 2
+            or "fork" not in multiprocessing.get_all_start_methods()):
         return 1
-    return min(wanted, os.cpu_count() or 1)
+    if setting:
+        return int(setting)
+    return 2 if transactions <= PARALLEL_UPTO else 1
 
 
 def settle_new_transactions(engine: Engine, company_id: str, rules: MatchingRules,
@@ -119,8 +128,9 @@ def settle_new_transactions(engine: Engine, company_id: str, rules: MatchingRule
     """Settle the transactions stored since the last run against the open items, in one transaction.
 
     The two sides run in two processes where ``workers`` (default: ``settle_workers``) is 2 and the
-    database is a file or a server; their rows are merged into the order one pass makes, so the
-    database ends up the same either way."""
+    database is a file or a server. The rows are written in the same order either way (each side's
+    links as it finishes, money in first; exceptions and names merged into the order of one pass),
+    so the database ends up the same row for row."""
     run = SettleRun()
     started = time.perf_counter()
     with engine.begin() as connection, _bulk_work(connection):
@@ -137,14 +147,19 @@ def settle_new_transactions(engine: Engine, company_id: str, rules: MatchingRule
                 for side in (0, 1)]
         workers = settle_workers(upto - since) if workers is None else workers
         prepared, resident = time.perf_counter(), memory_gb("VmRSS")
+        sides: list[SideResult] = []
         with tempfile.TemporaryDirectory(prefix="yecai-settle-") as spool:
-            sides = _run_sides(engine, connection, [replace(job, spool=spool) for job in jobs], workers)
+            # each side's links and open amounts are written as soon as it is done (in two processes: money
+            # in while money out still matches), money in first; the rest once both are in
+            for side in _run_sides(engine, connection, [replace(job, spool=spool) for job in jobs], workers):
+                sides.append(side)
+                _write_side(connection, company_id, rules, side, run)
             matched = time.perf_counter()
             run.transactions = sum(side.transactions for side in sides)
             run.open_items = sum(side.open_items for side in sides)
             run.peak_gb = [round(resident + sum(side.peak_gb for side in sides), 2) if workers > 1 else memory_gb()]
             if run.transactions:
-                _write(connection, company_id, rules, version, sides, run)
+                _write(connection, company_id, version, sides, run)
                 set_cursor(connection, company_id, "bank_txn", upto)
     written = time.perf_counter()
     run.workers = workers
@@ -155,13 +170,17 @@ def settle_new_transactions(engine: Engine, company_id: str, rules: MatchingRule
     return run
 
 
-def _run_sides(engine: Engine, connection: Connection, jobs: list[SideJob], workers: int) -> list[SideResult]:
-    """Both sides, in this process (on ``connection``) or in two forked ones, each with its own connection."""
+def _run_sides(engine: Engine, connection: Connection, jobs: list[SideJob], workers: int) -> Iterator[SideResult]:
+    """Both sides, in side order: in this process (on ``connection``, one after the other, each written
+    before the next is loaded) or in two forked ones at once, each with its own connection."""
     if workers < 2 or (engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")):
-        return [settle_side(connection, job) for job in jobs]
+        for job in jobs:
+            yield settle_side(connection, job)
+        return
     url = engine.url.render_as_string(hide_password=False)
     with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork")) as pool:
-        return list(pool.map(_settle_side_in_child, [url] * len(jobs), jobs))
+        for future in [pool.submit(_settle_side_in_child, url, job) for job in jobs]:
+            yield future.result()
 
 
 def _settle_side_in_child(url: str, job: SideJob) -> SideResult:
@@ -173,15 +192,18 @@ def _settle_side_in_child(url: str, job: SideJob) -> SideResult:
         engine.dispose()
 
 
-def _write(connection: Connection, company_id: str, rules: MatchingRules, version: str,
-           sides: list[SideResult], run: SettleRun) -> None:
-    """The sides' rows in the order of one pass: links, open amounts, exceptions, names."""
+def _write_side(connection: Connection, company_id: str, rules: MatchingRules, side: SideResult,
+                run: SettleRun) -> None:
+    """One side's links, in its pass order, and the open amounts it changed."""
+    _insert_links(connection, company_id, rules, (row for _place, row in spooled_links(side)))
+    reduced, closed = apply_settlement(connection, side.reduced, [(row_id,) for row_id in side.closed])
+    run.reduced, run.closed = run.reduced + reduced, run.closed + closed
+    side.reduced, side.closed = [], []
+
+
+def _write(connection: Connection, company_id: str, version: str, sides: list[SideResult], run: SettleRun) -> None:
+    """What the two sides raised, merged into the order of one pass: exceptions, then new names."""
     by_place = itemgetter(0)
-    _insert_links(connection, company_id, rules, (row for _place, row in heapq.merge(
-        *(spooled_links(side) for side in sides), key=by_place)))
-    closed = [(row_id,) for row_id in heapq.merge(*(side.closed for side in sides))]
-    reduced = list(heapq.merge(*(side.reduced for side in sides), key=itemgetter(1)))
-    run.reduced, run.closed = apply_settlement(connection, reduced, closed)
     exceptions = [row for part in ("findings", "unmatched", "low_confidence")
                   for _place, row in heapq.merge(*(getattr(side, part) for side in sides), key=by_place)]
     run.exceptions = len(raise_exception_rows(connection, company_id, exceptions)[0])

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
+from typing import NamedTuple
 
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError
@@ -92,3 +93,14 @@ class Counterparty:
     def names(self) -> tuple[str, ...]:
         """The legal name first, then every alias, without repeats."""
         return tuple(dict.fromkeys((self.name, *self.aliases)))
+
+
+class PartyNames(NamedTuple):
+    """What name resolution needs of a stored party: its id and the names it goes by (legal name
+    first, then its aliases, without repeats). Read back from storage, where the party was
+    validated when it was stored, so it is not validated again (a company can have 100,000)."""
+
+    counterparty_id: str
+    names: tuple[str, ...]
+    tax_id: str | None = None
+    bank_accounts: tuple[str, ...] = ()

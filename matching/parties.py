@@ -26,7 +26,7 @@ import numpy as np
 import zhconv
 from rapidfuzz import fuzz, process
 
-from ledger.counterparties import Counterparty
+from ledger.counterparties import Counterparty, PartyNames
 from matching.places import load_places, strip_leading_places
 
 LEGAL_FORMS_ZH = ("股份有限公司", "有限责任公司", "集团有限公司", "集团股份有限公司", "有限公司", "股份公司",
@@ -117,7 +117,7 @@ class FullKeys(NamedTuple):
 class PartyIndex:
     """Resolve names, tax ids and bank accounts to counterparty ids."""
 
-    def __init__(self, parties: Iterable[Counterparty], *, threshold: float = 0.80, margin: float = 0.05,
+    def __init__(self, parties: Iterable[Counterparty | PartyNames], *, threshold: float = 0.80, margin: float = 0.05,
                  keys: Mapping[str, str] | None = None) -> None:
         """``keys``: normalised keys already known (name → key), e.g. from the resolution cache."""
         keys = keys or {}

@@ -19,12 +19,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from itertools import repeat
 
-from ledger.counterparties import Counterparty
+from ledger.counterparties import Counterparty, PartyNames
 from matching.parties import PartyIndex, Resolution, by_identifier, normalise
 
 
 class CachedResolver:
-    def __init__(self, counterparties: Sequence[Counterparty] | Callable[[], Sequence[Counterparty]],
+    def __init__(self, counterparties: Sequence[Counterparty] | Callable[[], Sequence[Counterparty | PartyNames]],
                  cache: Mapping[str, Resolution], *, threshold: float = 0.80, margin: float = 0.05,
                  keys: Mapping[str, str] | None = None, tax_ids: Mapping[str, str] | None = None,
                  accounts: Mapping[str, str] | None = None) -> None:
@@ -43,7 +43,7 @@ class CachedResolver:
         self.new: dict[str, tuple[str, Resolution]] = {}    # name → (normalised key, decision) made in this run
 
     @property
-    def counterparties(self) -> list[Counterparty]:
+    def counterparties(self) -> list[Counterparty | PartyNames]:
         if callable(self._parties):
             self._parties = list(self._parties())
         return self._parties

@@ -30,6 +30,18 @@ def new_ids(connection: Connection, table: Table, count: int) -> list[int]:
     return list(range(top + 1, top + 1 + count))
 
 
+def driver_rows(connection: Connection, sql: str, parameters: tuple = ()) -> list[tuple]:
+    """Plain tuples straight from the driver (no row objects, no per-value type processing), for
+    reads of whole tables of master data. ``{}`` in ``sql`` marks a parameter."""
+    mark = "%s" if connection.dialect.name == "postgresql" else "?"
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql.format(*[mark] * len(parameters)), parameters)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 def driver_value(connection: Connection, table: Table, column: str, value: Any) -> Any:
     """``value`` of ``table.column`` as the driver takes it (one shared value, such as a run's ``now``)."""
     processor = table.c[column].type.bind_processor(connection.dialect)

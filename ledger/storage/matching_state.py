@@ -20,11 +20,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, delete, func, select, update
 
-from ledger.storage.bulk import insert_rows, insert_values
+from ledger.counterparties import PartyNames
+from ledger.storage.bulk import driver_rows, insert_rows, insert_values
 from ledger.storage.tables import (
     BankTxnRow,
-    CounterpartyAlias,
-    CounterpartyBankAccount,
     CounterpartyRow,
     DocumentRow,
     MatchCursor,
@@ -64,19 +63,19 @@ def master_version(connection: Connection, company_id: str, rules_version: str) 
 
     A digest of the content, not of surrogate ids: PostgreSQL sequences skip the ids of a
     rolled-back run, and the same master data must give the same version whatever happened."""
-    parties, aliases = CounterpartyRow.__table__, CounterpartyAlias.__table__
-    accounts = CounterpartyBankAccount.__table__
     digest = hashlib.sha256(rules_version.encode())
+    text = "COALESCE({}, '')"   # every column is text
     queries = (
-        select(parties.c.external_id, parties.c.role, parties.c.name, parties.c.tax_id, parties.c.country)
-        .where(parties.c.company_id == company_id),
-        select(parties.c.external_id, aliases.c.alias, aliases.c.source)
-        .join(parties, parties.c.id == aliases.c.counterparty_id).where(parties.c.company_id == company_id),
-        select(parties.c.external_id, accounts.c.account_no)
-        .join(parties, parties.c.id == accounts.c.counterparty_id).where(parties.c.company_id == company_id))
+        f"SELECT {', '.join(text.format(c) for c in ('external_id', 'role', 'name', 'tax_id', 'country'))} "
+        "FROM counterparty WHERE company_id = {}",
+        f"SELECT {text.format('p.external_id')}, {text.format('a.alias')}, {text.format('a.source')} FROM "
+        "counterparty_alias a JOIN counterparty p ON p.id = a.counterparty_id WHERE p.company_id = {}",
+        f"SELECT {text.format('p.external_id')}, {text.format('b.account_no')} FROM counterparty_bank_account b "
+        "JOIN counterparty p ON p.id = b.counterparty_id WHERE p.company_id = {}")
     for query in queries:
-        for row in sorted(tuple("" if v is None else str(v) for v in row) for row in connection.execute(query)):
-            digest.update(("\x1f".join(row) + "\x1e").encode())
+        rows = driver_rows(connection, query, (company_id,))   # plain tuples of text, sorted as before
+        rows.sort()
+        digest.update("".join("\x1f".join(row) + "\x1e" for row in rows).encode())
         digest.update(b"\x1d")
     return digest.hexdigest()[:32]
 
@@ -96,38 +95,47 @@ def load_name_cache(connection: Connection, company_id: str, version: str,
 
     ``only``: just these names (a nightly delta asks for the names on its new transactions,
     not for every name ever seen)."""
-    names, parties = PartyNameRow.__table__, CounterpartyRow.__table__
-    query = (select(names.c.name, parties.c.external_id, names.c.level, names.c.score, names.c.matched,
-                    names.c.name_key)
-             .select_from(names.outerjoin(parties, names.c.party_id == parties.c.id))
-             .where((names.c.company_id == company_id)
-                    & ((names.c.master_version == version) | (names.c.decided_by != AGENT))))
+    query = ("SELECT n.name, p.external_id, n.level, n.score, n.matched, n.name_key FROM party_name n "
+             "LEFT JOIN counterparty p ON p.id = n.party_id WHERE n.company_id = {} "
+             "AND (n.master_version = {} OR n.decided_by != {})")
     if only is None:
-        rows = connection.execute(query).all()
+        rows = driver_rows(connection, query, (company_id, version, AGENT))
     else:
         wanted = sorted(set(only))
-        rows = [row for start in range(0, len(wanted), 500)
-                for row in connection.execute(query.where(names.c.name.in_(wanted[start:start + 500])))]
+        rows = [row for start in range(0, len(wanted), 500) for row in driver_rows(
+            connection, query + f" AND n.name IN ({', '.join(['{}'] * len(wanted[start:start + 500]))})",
+            (company_id, version, AGENT, *wanted[start:start + 500]))]
     return {name: CachedName(party, level, score, matched, key) for name, party, level, score, matched, key in rows}
 
 
-def load_master_name_keys(connection: Connection, company_id: str) -> dict[str, str]:
-    """Cached normalised keys of the master data's names and aliases (so an index build skips normalising)."""
-    names, parties, aliases = PartyNameRow.__table__, CounterpartyRow.__table__, CounterpartyAlias.__table__
-    master = select(parties.c.name.label("name")).where(parties.c.company_id == company_id).union(
-        select(aliases.c.alias).join(parties, parties.c.id == aliases.c.counterparty_id)
-        .where(parties.c.company_id == company_id)).subquery()
-    return dict(connection.execute(select(names.c.name, names.c.name_key).where(
-        (names.c.company_id == company_id) & (names.c.name_key != "") & names.c.name.in_(select(master.c.name))
-    )).all())
+def load_party_names(connection: Connection, company_id: str) -> tuple[list[PartyNames], dict[str, str]]:
+    """(each party's names, in storage order; the cached normalised key of each of those names that has
+    one), read in two queries of plain rows: what an index build needs, and no more."""
+    # the key of a name rides along by the (company_id, name) unique index of the cache
+    keyed = "LEFT JOIN party_name n ON n.company_id = p.company_id AND n.name = {}"
+    parties = driver_rows(connection, f"SELECT p.id, p.external_id, p.name, n.name_key FROM counterparty p "
+                          f"{keyed.format('p.name')} WHERE p.company_id = {{}} ORDER BY p.id", (company_id,))
+    aliases: dict[int, list[str]] = {}
+    keys = {name: key for _id, _party, name, key in parties if key}
+    for row_id, alias, key in driver_rows(
+            connection, "SELECT a.counterparty_id, a.alias, n.name_key FROM counterparty_alias a "
+            f"JOIN counterparty p ON p.id = a.counterparty_id {keyed.format('a.alias')} "
+            "WHERE p.company_id = {} ORDER BY a.id", (company_id,)):
+        if alias.strip():
+            aliases.setdefault(row_id, []).append(alias.strip())
+            if key:
+                keys[alias] = key
+    return [PartyNames(party, tuple(dict.fromkeys((name, *aliases.get(row_id, ())))))
+            for row_id, party, name, _key in parties], keys
 
 
 def save_name_cache(connection: Connection, company_id: str, version: str,
                     decided: dict[str, tuple[str, CachedName]]) -> int:
     """Store new automatic decisions (name → (normalised key, decision)); stale automatic ones go."""
     names, parties = PartyNameRow.__table__, CounterpartyRow.__table__
-    connection.execute(delete(names).where((names.c.company_id == company_id) & (names.c.decided_by == AGENT)
-                                           & (names.c.master_version != version)))
+    automatic = (names.c.company_id == company_id) & (names.c.decided_by == AGENT)
+    for stale in (names.c.master_version < version, names.c.master_version > version):   # two index ranges
+        connection.execute(delete(names).where(automatic & stale))
     if not decided:
         return 0
     row_of = dict(connection.execute(select(parties.c.external_id, parties.c.id)
@@ -147,12 +155,11 @@ def save_name_cache(connection: Connection, company_id: str, version: str,
 
 def load_party_keys(connection: Connection, company_id: str) -> tuple[dict[str, str], dict[str, str]]:
     """(tax id → counterparty id, bank account → counterparty id), read as plain columns."""
-    parties, accounts = CounterpartyRow.__table__, CounterpartyBankAccount.__table__
-    tax_ids = dict(connection.execute(select(parties.c.tax_id, parties.c.external_id).where(
-        (parties.c.company_id == company_id) & parties.c.tax_id.is_not(None))).all())
-    by_account = {account.replace(" ", ""): party for account, party in connection.execute(
-        select(accounts.c.account_no, parties.c.external_id).join(parties, parties.c.id == accounts.c.counterparty_id)
-        .where(parties.c.company_id == company_id))}
+    tax_ids = dict(driver_rows(connection, "SELECT tax_id, external_id FROM counterparty WHERE company_id = {} "
+                               "AND tax_id IS NOT NULL", (company_id,)))
+    by_account = {account.replace(" ", ""): party for account, party in driver_rows(
+        connection, "SELECT b.account_no, p.external_id FROM counterparty_bank_account b JOIN counterparty p "
+        "ON p.id = b.counterparty_id WHERE p.company_id = {}", (company_id,))}
     return tax_ids, by_account
 
 

@@ -17,10 +17,9 @@ from ledger.documents import (
     ShipmentLine,
 )
 from ledger.money import Money
+from ledger.storage.bulk import driver_rows
 from ledger.storage.tables import (
     BankTxnRow,
-    CounterpartyAlias,
-    CounterpartyBankAccount,
     CounterpartyRow,
     DocumentLineRow,
     DocumentRow,
@@ -47,24 +46,25 @@ def counts_by_kind(engine: Engine, company_id: str) -> dict[str, int]:
 
 def load_counterparties(connection: Connection, company_id: str, *, tax_ids: bool = True) -> list[Counterparty]:
     """Master data as domain records; ``tax_ids=False`` leaves tax ids out (and so skips
-    re-validating every stored 统一社会信用代码) for callers that look tax ids up on their own."""
-    parties = CounterpartyRow.__table__
-    aliases = CounterpartyAlias.__table__
-    accounts = CounterpartyBankAccount.__table__
+    re-validating every stored 统一社会信用代码) for callers that look tax ids up on their own.
+    Read as plain driver rows: a company can have a hundred thousand parties."""
     alias_map: dict[int, list[str]] = {}
-    for cid, alias in connection.execute(select(aliases.c.counterparty_id, aliases.c.alias)
-                                         .order_by(aliases.c.id)):
+    for cid, alias in driver_rows(connection, "SELECT a.counterparty_id, a.alias FROM counterparty_alias a "
+                                  "JOIN counterparty p ON p.id = a.counterparty_id WHERE p.company_id = {} "
+                                  "ORDER BY a.id", (company_id,)):
         alias_map.setdefault(cid, []).append(alias)
     account_map: dict[int, list[str]] = {}
-    for cid, account in connection.execute(select(accounts.c.counterparty_id, accounts.c.account_no)
-                                           .order_by(accounts.c.id)):
+    for cid, account in driver_rows(connection, "SELECT b.counterparty_id, b.account_no FROM "
+                                    "counterparty_bank_account b JOIN counterparty p ON p.id = b.counterparty_id "
+                                    "WHERE p.company_id = {} ORDER BY b.id", (company_id,)):
         account_map.setdefault(cid, []).append(account)
-    rows = connection.execute(select(parties).where(parties.c.company_id == company_id)
-                              .order_by(parties.c.id))
-    return [Counterparty(counterparty_id=r.external_id, role=Role(r.role), name=r.name,
-                         tax_id=r.tax_id if tax_ids else None, country=r.country,
-                         aliases=tuple(alias_map.get(r.id, ())),
-                         bank_accounts=tuple(account_map.get(r.id, ()))) for r in rows]
+    rows = driver_rows(connection, "SELECT id, external_id, role, name, tax_id, country FROM counterparty "
+                       "WHERE company_id = {} ORDER BY id", (company_id,))
+    return [Counterparty(counterparty_id=external_id, role=Role(role), name=name,
+                         tax_id=tax_id if tax_ids else None, country=country,
+                         aliases=tuple(alias_map.get(row_id, ())),
+                         bank_accounts=tuple(account_map.get(row_id, ())))
+            for row_id, external_id, role, name, tax_id, country in rows]
 
 
 def load_bank_transactions(connection: Connection, company_id: str) -> list[BankTransaction]:

@@ -269,7 +269,7 @@ class OpenItemRow(SQLModel, table=True):
 
     __tablename__ = "open_item"
     __table_args__ = (UniqueConstraint("company_id", "doc_type", "doc_no"),
-                      Index("ix_open_item_party_amount", "company_id", "doc_type", "party_id", "open_minor"))
+                      Index("ix_open_item_kind", "company_id", "doc_type"))
     id: int | None = Field(default=None, primary_key=True)
     company_id: str = Field(foreign_key="company.id")
     document_id: int = Field(sa_column=Column(ForeignKey("document.id", ondelete="CASCADE"), nullable=False))
@@ -293,7 +293,8 @@ class PartyNameRow(SQLModel, table=True):
     """
 
     __tablename__ = "party_name"
-    __table_args__ = (UniqueConstraint("company_id", "name"),)
+    __table_args__ = (UniqueConstraint("company_id", "name"),
+                      Index("ix_party_name_version", "company_id", "decided_by", "master_version"))
     id: int | None = Field(default=None, primary_key=True)
     company_id: str = Field(foreign_key="company.id")
     name: str

@@ -8,6 +8,7 @@ import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, delete, select, text
 
 from benchmarks.synth import generate
@@ -197,11 +198,18 @@ def test_two_processes_write_what_one_does(tmp_path: Path) -> None:
     assert one == two
 
 
-def test_two_processes_only_when_asked_and_worth_it(monkeypatch) -> None:
-    from flows.settle_step import PARALLEL_FROM, settle_workers
+def test_two_processes_for_a_nightly_delta_one_for_a_large_load_or_when_told(monkeypatch) -> None:
+    from flows.settle_step import PARALLEL_FROM, PARALLEL_UPTO, settle_workers
 
+    two = 2 if (os.cpu_count() or 1) >= 2 else 1
     monkeypatch.delenv("YECAI_SETTLE_WORKERS", raising=False)
-    assert settle_workers(10 * PARALLEL_FROM) == 1                 # the default: one process
-    monkeypatch.setenv("YECAI_SETTLE_WORKERS", "2")
     assert settle_workers(PARALLEL_FROM - 1) == 1                  # too small to pay for two
-    assert settle_workers(PARALLEL_FROM) == min(2, os.cpu_count() or 1)
+    assert settle_workers(PARALLEL_FROM) == two == settle_workers(PARALLEL_UPTO)   # a nightly delta
+    assert settle_workers(PARALLEL_UPTO + 1) == 1                  # an initial load: memory first
+    monkeypatch.setenv("YECAI_SETTLE_WORKERS", "2")
+    assert settle_workers(10 * PARALLEL_UPTO) == two and settle_workers(PARALLEL_FROM - 1) == 1
+    monkeypatch.setenv("YECAI_SETTLE_WORKERS", "1")
+    assert settle_workers(PARALLEL_FROM) == 1
+    monkeypatch.setenv("YECAI_SETTLE_WORKERS", "4")
+    with pytest.raises(ValueError, match="YECAI_SETTLE_WORKERS='4': expected 1 or 2"):
+        settle_workers(PARALLEL_FROM)
