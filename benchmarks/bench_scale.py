@@ -2,7 +2,7 @@
 
     .venv/bin/python -m benchmarks.bench_scale                      # 1,000,000 vs ~1,250,000, delta 50,000
     .venv/bin/python -m benchmarks.bench_scale --chains 130000 --transactions 100000 --delta 5000
-    YECAI_SETTLE_WORKERS=2 .venv/bin/python -m benchmarks.bench_scale   # the two sides in two processes
+    YECAI_SETTLE_WORKERS=2 .venv/bin/python -m benchmarks.bench_scale   # both phases in two processes (1: in one)
 
 Seeds a database once (SQLite file, kept under ``--work`` and copied for each run; or a
 throwaway PostgreSQL database with ``--postgres URL``) from the synthetic generator's

@@ -62,3 +62,15 @@ def migrated(engine: Engine) -> Engine:
 
     migrate.upgrade(engine)
     return engine
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _prefect_logs_to_the_session_stream() -> None:
+    """Prefect's console handler keeps the stream it was made with. Made inside a first
+    ``CliRunner.invoke`` it would keep that invocation's stream, closed by the next one: the
+    next flow's first log line then fails, and the error report, printed through a flow with
+    ``log_prints``, logs again without end (RecursionError). Made here, it writes to the stream
+    pytest holds for the whole session, whichever test runs first."""
+    from prefect.logging.configuration import setup_logging
+
+    setup_logging()
