@@ -14,8 +14,10 @@ from sqlalchemy import Engine, delete, select, text
 from benchmarks.synth import generate
 from flows.reconcile import reconcile
 from flows.settle_step import refresh_open_items_step, settle_new_transactions
+from ledger.counterparties import Counterparty, PartyNames, Role
 from ledger.settings import Tolerances
-from ledger.storage.matching_state import decide_name
+from ledger.storage.matching_state import decide_name, load_party_keys, load_party_names
+from ledger.storage.read import load_counterparties
 from ledger.storage.review_tables import RejectedPair
 from ledger.storage.store import store
 from ledger.storage.tables import MatchLinkRow, OpenItemRow, PartyNameRow
@@ -213,3 +215,26 @@ def test_two_processes_for_a_nightly_delta_one_for_a_large_load_or_when_told(mon
     monkeypatch.setenv("YECAI_SETTLE_WORKERS", "4")
     with pytest.raises(ValueError, match="YECAI_SETTLE_WORKERS='4': expected 1 or 2"):
         settle_workers(PARALLEL_FROM)
+
+
+def test_the_index_reads_each_partys_names_and_their_cached_keys_of_its_own_company(migrated: Engine) -> None:
+    with migrated.begin() as connection:
+        connection.execute(text("INSERT INTO company (id, name, base_currency) VALUES "
+                                "('acme', 'Acme', 'CNY'), ('other', 'Other', 'CNY')"))
+    ours = Counterparty(counterparty_id="C1", role=Role.CUSTOMER, name="青岛海尔智家股份有限公司",
+                        aliases=("海尔智家", "青岛海尔智家股份有限公司", "Haier Smart Home"),
+                        bank_accounts=("6222 0001",))
+    theirs = Counterparty(counterparty_id="C1", role=Role.SUPPLIER, name="立讯精密工业股份有限公司",
+                          aliases=("立讯精密",), bank_accounts=("6222 0002",))
+    store(migrated, COMPANY, "erp", [ours, Counterparty(counterparty_id="C2", role=Role.SUPPLIER,
+                                                        name="杭州海康威视数字技术股份有限公司")])
+    store(migrated, "other", "erp", [theirs])
+    refresh_open_items_step(migrated, COMPANY, RULES)   # caches the normalised key of every master name
+    with migrated.connect() as connection:
+        parties, keys = load_party_names(connection, COMPANY)
+        assert parties == [PartyNames("C1", ("青岛海尔智家股份有限公司", "海尔智家", "Haier Smart Home")),
+                           PartyNames("C2", ("杭州海康威视数字技术股份有限公司",))]
+        assert keys == {"青岛海尔智家股份有限公司": "海尔智家", "海尔智家": "海尔智家",
+                        "Haier Smart Home": "haiersmarthome", "杭州海康威视数字技术股份有限公司": "海康威视数字技术"}
+        assert [p.names for p in load_counterparties(connection, COMPANY)] == [p.names for p in parties]
+        assert load_party_keys(connection, COMPANY)[1] == {"62220001": "C1"}   # the other company's account stays out
