@@ -4,11 +4,12 @@ stores there) and to PostgreSQL as ``date`` objects."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlalchemy import Connection, Table
+
+from ledger.storage.bulk import driver_cursor as cursor  # raw.cursor(connection): the book's DB-API cursor
 
 #: above this many ids a query reads the whole state (by index) instead of an IN list
 IN_LIMIT = 900
@@ -16,15 +17,6 @@ IN_LIMIT = 900
 
 def is_postgres(connection: Connection) -> bool:
     return connection.dialect.name == "postgresql"
-
-
-@contextmanager
-def cursor(connection: Connection) -> Iterator:
-    raw = connection.connection.dbapi_connection.cursor()
-    try:
-        yield raw
-    finally:
-        raw.close()
 
 
 def sql(connection: Connection, statement: str) -> str:

@@ -30,16 +30,29 @@ def new_ids(connection: Connection, table: Table, count: int) -> list[int]:
     return list(range(top + 1, top + 1 + count))
 
 
+def param_mark(connection: Connection) -> str:
+    """The driver's parameter marker: ``%s`` for psycopg, ``?`` for sqlite3."""
+    return "%s" if connection.dialect.name == "postgresql" else "?"
+
+
+@contextmanager
+def driver_cursor(connection: Connection, sql: str | None = None, parameters: tuple = ()) -> Iterator[Any]:
+    """A DB-API cursor of ``connection`` (closed afterwards), having run ``sql`` where given;
+    ``{}`` in ``sql`` marks a parameter."""
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        if sql is not None:
+            cursor.execute(sql.format(*[param_mark(connection)] * len(parameters)), parameters)
+        yield cursor
+    finally:
+        cursor.close()
+
+
 def driver_rows(connection: Connection, sql: str, parameters: tuple = ()) -> list[tuple]:
     """Plain tuples straight from the driver (no row objects, no per-value type processing), for
     reads of whole tables of master data. ``{}`` in ``sql`` marks a parameter."""
-    mark = "%s" if connection.dialect.name == "postgresql" else "?"
-    cursor = connection.connection.dbapi_connection.cursor()
-    try:
-        cursor.execute(sql.format(*[mark] * len(parameters)), parameters)
+    with driver_cursor(connection, sql, parameters) as cursor:
         return cursor.fetchall()
-    finally:
-        cursor.close()
 
 
 def driver_value(connection: Connection, table: Table, column: str, value: Any) -> Any:

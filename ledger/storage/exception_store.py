@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, select, update
 
 from ledger.exceptions import ExceptionCode, ExceptionItem, ExceptionRow
-from ledger.storage.bulk import driver_value, insert_values, new_ids
+from ledger.storage.bulk import driver_cursor, driver_value, insert_values, new_ids, param_mark
 from ledger.storage.tables import ExceptionDocumentRow, ExceptionItemRow
 
 
@@ -52,9 +52,8 @@ def raise_exception_rows(connection: Connection, company_id: str, rows: Sequence
                 (table.c.company_id == company_id) & table.c.fingerprint.in_(fingerprints[start:start + 500]))
         ).all())
     now = driver_value(connection, table, "last_seen_at", datetime.now(UTC))
-    cursor = connection.connection.dbapi_connection.cursor()
-    mark = "%s" if connection.dialect.name == "postgresql" else "?"
-    try:
+    mark = param_mark(connection)
+    with driver_cursor(connection) as cursor:
         if known:
             cursor.executemany(f"UPDATE {table.name} SET last_seen_at = {mark}, message = {mark}, "
                                f"times_seen = times_seen + 1, batch_id = {mark} WHERE id = {mark}",
@@ -72,8 +71,6 @@ def raise_exception_rows(connection: Connection, company_id: str, rows: Sequence
             else:   # one row per document: a document named twice keeps its first place, its last amount
                 documents += [(row_id, *ref) for ref in {(r[0], r[1]): r for r in refs}.values()]
         insert_values(connection, ExceptionDocumentRow.__table__.name, DOCUMENT_COLUMNS, documents, cursor=cursor)
-    finally:
-        cursor.close()
     return new, len(known)
 
 

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, delete, func, select, update
 
 from ledger.counterparties import PartyNames
-from ledger.storage.bulk import driver_rows, insert_rows, insert_values
+from ledger.storage.bulk import driver_cursor, driver_rows, insert_rows, insert_values, param_mark
 from ledger.storage.tables import (
     BankTxnRow,
     CounterpartyRow,
@@ -220,11 +220,8 @@ def _fetch_columns(connection: Connection, sql: str, parameters: tuple, *, share
     The loads run to millions of rows, so memory counts: values that repeat (``shared`` columns:
     kinds, currencies, parties, accounts) are kept once. ``{}`` in ``sql`` marks a parameter.
     """
-    mark = "%s" if connection.dialect.name == "postgresql" else "?"
-    cursor = connection.connection.dbapi_connection.cursor()
     memos: dict[int, dict] = {i: {} for i in shared}
-    try:
-        cursor.execute(sql.format(*[mark] * len(parameters)), parameters)
+    with driver_cursor(connection, sql, parameters) as cursor:
         columns = [[] for _ in cursor.description]
         while chunk := cursor.fetchmany(200_000):
             for i, values in enumerate(zip(*chunk)):
@@ -234,8 +231,6 @@ def _fetch_columns(connection: Connection, sql: str, parameters: tuple, *, share
                 else:
                     columns[i] += values
             del chunk
-    finally:
-        cursor.close()
     return columns
 
 
@@ -265,16 +260,12 @@ def apply_settlement(connection: Connection, reduced: Sequence[tuple[int, int]],
                      closed: Sequence[tuple[int]]) -> tuple[int, int]:
     """Write the open amounts a run changed: ``reduced`` (new open amount, id), ``closed`` (id,) leave
     ``open_item``; (reduced, closed)."""
-    table = OpenItemRow.__table__
-    cursor = connection.connection.dbapi_connection.cursor()
-    mark = "%s" if connection.dialect.name == "postgresql" else "?"
-    try:
+    table, mark = OpenItemRow.__table__, param_mark(connection)
+    with driver_cursor(connection) as cursor:
         if closed:
             cursor.executemany(f"DELETE FROM {table.name} WHERE id = {mark}", closed)
         if reduced:
             cursor.executemany(f"UPDATE {table.name} SET open_minor = {mark} WHERE id = {mark}", reduced)
-    finally:
-        cursor.close()
     return len(reduced), len(closed)
 
 

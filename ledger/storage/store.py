@@ -28,7 +28,7 @@ from ledger.errors import BadInput
 from ledger.exceptions import ExceptionItem, source_changed, unparseable
 from ledger.faults import checkpoint
 from ledger.settings import ChartOfAccounts, CompanyConfig
-from ledger.storage.bulk import fewer_collections, insert_rows, insert_values
+from ledger.storage.bulk import driver_cursor, fewer_collections, insert_rows, insert_values
 from ledger.storage.exception_store import RaisedCounts, raise_exceptions
 from ledger.storage.read import load_counterparties
 from ledger.storage.rows import content_hash, document_rows
@@ -324,11 +324,9 @@ class _BankStage:
 
     def _insert_new(self, values: list[tuple]) -> bool:
         """Insert rows whose keys are all new; False, with nothing inserted, when one is stored."""
-        cursor = self.connection.connection.dbapi_connection.cursor()
         integrity = self.connection.dialect.dbapi.IntegrityError
         savepoint = "SAVEPOINT yecai_bank_chunk"
-        try:
-            cursor.execute(savepoint)
+        with driver_cursor(self.connection, savepoint) as cursor:
             try:
                 insert_values(self.connection, "bank_txn", BANK_COLUMNS, values, constants=self.constants,
                               cursor=cursor)
@@ -337,8 +335,6 @@ class _BankStage:
                 cursor.execute(f"RELEASE {savepoint}")
                 return False
             cursor.execute(f"RELEASE {savepoint}")
-        finally:
-            cursor.close()
         return True
 
     def _merge_staged(self, values: list[tuple]) -> None:
