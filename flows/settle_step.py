@@ -18,12 +18,15 @@ import multiprocessing
 import os
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+import traceback
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from itertools import islice
+from multiprocessing.connection import Connection as MultiConnection
+from multiprocessing.process import BaseProcess
 from operator import itemgetter
 
 from sqlalchemy import Connection, Engine
@@ -48,6 +51,7 @@ from ledger.storage.matching_state import (
 )
 from ledger.storage.tables import MatchLinkRow
 from matching.rules import MatchingRules
+from matching.settle import SIDES
 
 PARALLEL_FROM = 20_000    # new bank rows from which the two sides run in two processes …
 PARALLEL_UPTO = 250_000   # … and up to which they do so unless told (beyond, memory decides: see settle_workers)
@@ -141,25 +145,32 @@ def settle_new_transactions(engine: Engine, company_id: str, rules: MatchingRule
         if upto <= since:
             run.seconds = {"load": round(time.perf_counter() - started, 3)}
             return run
-        version, blocked = master_version(connection, company_id, rules.version), blocked_documents(
-            connection, company_id)
-        jobs = [SideJob(company_id, rules, tolerances, side, since, upto, version, rejected, blocked)
-                for side in (0, 1)]
+        blocked = blocked_documents(connection, company_id)
         workers = settle_workers(upto - since) if workers is None else workers
+        versions: list[str] = []   # the master data's version, read once the sides are under way
+
+        def version() -> str:
+            if not versions:
+                versions.append(master_version(connection, company_id, rules.version))
+            return versions[0]
+
         prepared, resident = time.perf_counter(), memory_gb("VmRSS")
         sides: list[SideResult] = []
         with tempfile.TemporaryDirectory(prefix="yecai-settle-") as spool:
+            jobs = [SideJob(company_id, rules, tolerances, side, since, upto, "", rejected, blocked, spool)
+                    for side in (0, 1)]
             # each side's links and open amounts are written as soon as it is done (in two processes: money
             # in while money out still matches), money in first; the rest once both are in
-            for side in _run_sides(engine, connection, [replace(job, spool=spool) for job in jobs], workers):
+            write_links = partial(_insert_links, connection, company_id, rules, datetime.now(UTC))
+            for side in _run_sides(engine, connection, jobs, workers, version, write_links):
                 sides.append(side)
-                _write_side(connection, company_id, rules, side, run)
+                _write_side(connection, side, run, write_links)
             matched = time.perf_counter()
             run.transactions = sum(side.transactions for side in sides)
             run.open_items = sum(side.open_items for side in sides)
             run.peak_gb = [round(resident + sum(side.peak_gb for side in sides), 2) if workers > 1 else memory_gb()]
             if run.transactions:
-                _write(connection, company_id, version, sides, run)
+                _write(connection, company_id, version(), sides, run)
                 set_cursor(connection, company_id, "bank_txn", upto)
     written = time.perf_counter()
     run.workers = workers
@@ -170,17 +181,69 @@ def settle_new_transactions(engine: Engine, company_id: str, rules: MatchingRule
     return run
 
 
-def _run_sides(engine: Engine, connection: Connection, jobs: list[SideJob], workers: int) -> Iterator[SideResult]:
+def _run_sides(engine: Engine, connection: Connection, jobs: list[SideJob], workers: int,
+               version: Callable[[], str], write_links: Callable[[Iterable[tuple]], None]) -> Iterator[SideResult]:
     """Both sides, in side order: in this process (on ``connection``, one after the other, each written
-    before the next is loaded) or in two forked ones at once, each with its own connection."""
+    before the next is loaded, its links by ``write_links`` as they are made) or in two forked ones at
+    once, each with its own connection, their links spooled to a file for this process to write. Forked,
+    the sides start loading at once and get the master data's ``version`` (which only their name cache
+    needs) through a pipe as soon as this process has read it."""
     if workers < 2 or (engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")):
         for job in jobs:
-            yield settle_side(connection, job)
+            yield settle_side(connection, replace(job, version=version()), sink=write_links)
         return
     url = engine.url.render_as_string(hide_password=False)
-    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork")) as pool:
-        for future in [pool.submit(_settle_side_in_child, url, job) for job in jobs]:
-            yield future.result()
+    context = multiprocessing.get_context("fork")
+    children: list[tuple[SideJob, BaseProcess, MultiConnection]] = []
+    try:
+        for job in jobs:
+            here, there = context.Pipe()
+            child = context.Process(target=_side_process, args=(url, job, there), name=f"yecai-settle-{job.side}",
+                                    daemon=True)
+            child.start()
+            there.close()
+            children.append((job, child, here))
+        for _job, _child, pipe in children:
+            try:
+                pipe.send(version())
+            except OSError:   # that side has ended already: reading its result tells why
+                pass
+        for job, child, pipe in children:
+            yield _side_result(job, child, pipe)
+    finally:
+        for _job, child, pipe in children:
+            pipe.close()
+            if child.is_alive():
+                child.terminate()
+            child.join()
+
+
+def _side_process(url: str, job: SideJob, pipe: MultiConnection) -> None:
+    """A forked process's whole life: settle one side, send back ("ok", result) or ("error", exception,
+    its traceback)."""
+    try:
+        message = ("ok", _settle_side_in_child(url, replace(job, version=pipe.recv)), "")
+    except BaseException as error:   # the parent re-raises it
+        message = ("error", error, traceback.format_exc())
+    try:
+        pipe.send(message)
+    except Exception:   # an exception that does not pickle travels as its text
+        pipe.send(("error", RuntimeError(repr(message[1])), message[2]))
+    finally:
+        pipe.close()
+
+
+def _side_result(job: SideJob, child: BaseProcess, pipe: MultiConnection) -> SideResult:
+    try:
+        status, payload, trace = pipe.recv()
+    except (EOFError, OSError):   # it ended, or was ended, before it could answer
+        child.join()
+        raise RuntimeError(f"the cash step's process for {SIDES[job.side]}s ended without a result "
+                           f"(exit code {child.exitcode})") from None
+    if status == "error":
+        payload.add_note(f"in the cash step's process for {SIDES[job.side]}s:\n{trace}")
+        raise payload
+    return payload
 
 
 def _settle_side_in_child(url: str, job: SideJob) -> SideResult:
@@ -192,10 +255,10 @@ def _settle_side_in_child(url: str, job: SideJob) -> SideResult:
         engine.dispose()
 
 
-def _write_side(connection: Connection, company_id: str, rules: MatchingRules, side: SideResult,
-                run: SettleRun) -> None:
-    """One side's links, in its pass order, and the open amounts it changed."""
-    _insert_links(connection, company_id, rules, (row for _place, row in spooled_links(side)))
+def _write_side(connection: Connection, side: SideResult, run: SettleRun,
+                write_links: Callable[[Iterable[tuple]], None]) -> None:
+    """One side's spooled links (where it ran in a process of its own) and the open amounts it changed."""
+    write_links(spooled_links(side))
     reduced, closed = apply_settlement(connection, side.reduced, [(row_id,) for row_id in side.closed])
     run.reduced, run.closed = run.reduced + reduced, run.closed + closed
     side.reduced, side.closed = [], []
@@ -216,13 +279,13 @@ def _write(connection: Connection, company_id: str, version: str, sides: list[Si
     run.settled = sum(side.settled for side in sides)
 
 
-def _insert_links(connection: Connection, company_id: str, rules: MatchingRules, rows: Iterable[tuple],
-                  chunk: int = 100_000) -> None:
+def _insert_links(connection: Connection, company_id: str, rules: MatchingRules, decided_at: datetime,
+                  rows: Iterable[tuple], chunk: int = 100_000) -> None:
     """Bulk-insert match_link rows in chunks, so a million rows never sit in memory twice."""
     table = MatchLinkRow.__table__
     # the same in every row: bound once (SQLite gets them as literals of the statement)
     constants = {"to_type": "bank_txn", "company_id": company_id, "rule_version": rules.version,
-                 "decided_by": "yecai", "decided_at": driver_value(connection, table, "decided_at", datetime.now(UTC))}
+                 "decided_by": "yecai", "decided_at": driver_value(connection, table, "decided_at", decided_at)}
     iterator = iter(rows)
     while batch := list(islice(iterator, chunk)):
         insert_values(connection, table.name, LINK_COLUMNS, batch, constants=constants)

@@ -76,19 +76,20 @@ _ENCODE = json.encoder.encode_basestring   # the C string encoder json.dumps(ens
 
 def evidence_json(comparisons: Iterable[tuple[str, str, float, str]]) -> str:
     """The stored evidence, exactly as ``json.dumps`` writes it, built without a dict per comparison
-    (one template per shape of evidence, filled with the details).
+    (the text before each detail made once per (name, level, score), the detail encoded).
 
         >>> evidence_json([("reference", "exact", 1.0, "44001234")])
         '[{"name": "reference", "level": "exact", "score": 1.0, "detail": "44001234"}]'
     """
-    comparisons = tuple(comparisons)
-    shape = tuple((name, level, score) for name, level, score, _detail in comparisons)
-    template = _TEMPLATES.get(shape)
-    if template is None:
-        template = _TEMPLATES[shape] = "[" + ", ".join(
-            f'{{"name": {_ENCODE(name)}, "level": {_ENCODE(level)}, "score": {score!r}, "detail": '.replace("%", "%%")
-            + "%s}" for name, level, score in shape) + "]"
-    return template % tuple(_ENCODE(c[3]) for c in comparisons)
+    parts = []
+    for comparison in comparisons:
+        shape = comparison[:3]
+        head = _HEADS.get(shape)
+        if head is None:
+            name, level, score = shape
+            head = _HEADS[shape] = f'{{"name": {_ENCODE(name)}, "level": {_ENCODE(level)}, "score": {score!r}, "detail": '
+        parts.append(head + _ENCODE(comparison[3]) + "}")
+    return "[" + ", ".join(parts) + "]"
 
 
-_TEMPLATES: dict[tuple, str] = {}
+_HEADS: dict[tuple, str] = {}

@@ -26,6 +26,24 @@ def extract_numbers(text: str) -> list[str]:
     return list(dict.fromkeys(_NUMBER.findall(normalised)))
 
 
+_SEPARATOR = "\x00"   # NFKC keeps it, and as a starter it never composes or reorders with a neighbour
+
+
+def extract_all(texts: Sequence[str | None]) -> list[list[str]]:
+    """``[extract_numbers(t) for t in texts]``, normalising all the texts in one call (a million
+    remittances: one NFKC pass over one string instead of a million calls).
+
+        >>> extract_all(["货款 44001234 44001234", None, "４４００１２３５"])
+        [['44001234'], [], ['44001235']]
+    """
+    texts = [text or "" for text in texts]
+    joined = _SEPARATOR.join(texts)
+    if joined.count(_SEPARATOR) != max(len(texts) - 1, 0):   # a text holding the separator itself
+        return [extract_numbers(text) for text in texts]
+    parts = unicodedata.normalize("NFKC", joined).split(_SEPARATOR) if texts else []
+    return [found if len(found) < 2 else list(dict.fromkeys(found)) for found in map(_NUMBER.findall, parts)]
+
+
 def _variants(number: str) -> Iterable[str]:
     """Every number one substitution or one adjacent transposition away."""
     for i in range(len(number)):

@@ -27,7 +27,7 @@ import numpy as np
 from ledger.exceptions import DocumentRef, ExceptionCode, ExceptionItem, ExceptionRow, exception_row
 from ledger.money import Money, minor_units
 from ledger.settings import Tolerances
-from matching.refs import extract_numbers, near_numbers
+from matching.refs import extract_all, near_numbers
 from matching.rules import MatchingRules
 
 SIDES = ("sales_invoice", "purchase_invoice")
@@ -164,14 +164,18 @@ class Settler:
         self.lanes = max(1, len(currencies)) * 2
         self.item_block = ((party + 1) * self.lanes + cur * 2 + side)
         self.by_number = [dict[str, int](), dict[str, int]()]
-        for i, (s, number) in enumerate(zip(items.side, items.number)):
-            self.by_number[s].setdefault(number, i)
-        # each block's items in rank order, with their days, for windows and subset sums
+        if len(set(items.side)) == 1:   # one side (the cash step's case): the first item of a number wins
+            self.by_number[items.side[0]] = dict(zip(reversed(items.number), range(n - 1, -1, -1)))
+        else:
+            for i, (s, number) in enumerate(zip(items.side, items.number)):
+                self.by_number[s].setdefault(number, i)
+        # every block's items in rank order, one run of ``block_order`` each, with their days, for windows and
+        # subset sums: block → (start, end) in the two lists
         by_block = np.lexsort((self.rank, self.item_block))
         blocks, starts = np.unique(self.item_block[by_block], return_index=True)
-        order, bounds = by_block.tolist(), [*starts.tolist(), n]
-        self.block_items = {b: order[bounds[k]:bounds[k + 1]] for k, b in enumerate(blocks.tolist())}
-        self.block_days = {b: [items.day[i] for i in members] for b, members in self.block_items.items()}
+        bounds = [*starts.tolist(), n]
+        self.block_order, self.block_day = by_block.tolist(), days[by_block].tolist()
+        self.block_span = {b: (bounds[k], bounds[k + 1]) for k, b in enumerate(blocks.tolist())}
         # amounts sorted within blocks (party-less blocks too, for amount-only suggestions)
         self.gross = np.array(items.open_minor, dtype=np.int64)
         self.span = int(self.gross.max(initial=0)) + 2     # amounts are clipped to span - 1, which no item has
@@ -208,7 +212,7 @@ class Settler:
         self.pay = pay
         m = len(pay)
         self.side_of = [0 if a > 0 else 1 for a in pay.amount_minor]
-        self.tokens = [extract_numbers(text) for text in pay.remittance]
+        self.tokens = extract_all(pay.remittance)
         misses = [set[str](), set[str]()]
         for side, tokens in zip(self.side_of, self.tokens):
             for token in tokens:
@@ -457,14 +461,12 @@ class Settler:
 
     def _candidates(self, p: int, limit: int | None = None) -> list[int]:
         """The payer's open items in the date window, in (date, number) order."""
-        block = int(self.pay_block[p])
-        members = self.block_items.get(block)
-        if not members:
+        span = self.block_span.get(int(self.pay_block[p]))
+        if span is None:
             return []
-        day = self.pay.day[p]
-        start = bisect_left(self.block_days[block], day - self.window)
+        day, members = self.pay.day[p], self.block_order
         found = []
-        for position in range(start, len(members)):
+        for position in range(bisect_left(self.block_day, day - self.window, *span), span[1]):
             item = members[position]
             if self.items.day[item] > day + 5:
                 break

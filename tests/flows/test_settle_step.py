@@ -238,3 +238,54 @@ def test_the_index_reads_each_partys_names_and_their_cached_keys_of_its_own_comp
                         "Haier Smart Home": "haiersmarthome", "杭州海康威视数字技术股份有限公司": "海康威视数字技术"}
         assert [p.names for p in load_counterparties(connection, COMPANY)] == [p.names for p in parties]
         assert load_party_keys(connection, COMPANY)[1] == {"62220001": "C1"}   # the other company's account stays out
+
+
+def _two_sides_stored(engine: Engine) -> None:
+    _company(engine)
+    store(engine, COMPANY, "erp", [*PARTIES, sales_invoice("44001234", ("A", 2, "500.00")),
+                                   purchase_invoice("26310500000000000085", ("B", 4, "100.00"))])
+    refresh_open_items_step(engine, COMPANY, RULES)
+    store(engine, COMPANY, "bank", [txn("T1", "1130.00", remittance="货款 44001234"),
+                                    txn("T2", "-452.00", counterparty="立讯精密", remittance="付货款",
+                                        account="6222999988887777")])
+
+
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="needs fork")
+def test_a_side_failing_in_its_own_process_fails_the_run_and_writes_nothing(tmp_path: Path, monkeypatch) -> None:
+    """An error in a forked side comes back as itself, with the side's traceback; a side process that
+    dies without a word is reported with its exit code. Either way the run's transaction is rolled
+    back and the next run starts from the same place."""
+    import flows.settle_step as step
+    from ledger.storage import migrate
+    from ledger.storage.engine import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'sides.db'}")
+    migrate.upgrade(engine)
+    _two_sides_stored(engine)
+    real = step.settle_side
+
+    def money_out_fails(connection, job):
+        if job.side == 1:
+            raise ValueError("no payee today")
+        return real(connection, job)
+
+    monkeypatch.setattr(step, "settle_side", money_out_fails)
+    with pytest.raises(ValueError, match="no payee today") as raised:
+        settle_new_transactions(engine, COMPANY, RULES, TOLERANCES, workers=2)
+    assert "in the cash step's process for purchase_invoices" in raised.value.__notes__[0]
+    assert "money_out_fails" in raised.value.__notes__[0]          # the side's own traceback
+
+    def money_in_dies(connection, job):
+        if job.side == 0:
+            os._exit(3)
+        return real(connection, job)
+
+    monkeypatch.setattr(step, "settle_side", money_in_dies)
+    with pytest.raises(RuntimeError, match=r"process for sales_invoices ended without a result \(exit code 3\)"):
+        settle_new_transactions(engine, COMPANY, RULES, TOLERANCES, workers=2)
+    assert _links(engine) == set() and len(_open(engine)) == 2     # nothing written
+
+    monkeypatch.setattr(step, "settle_side", real)
+    run = settle_new_transactions(engine, COMPANY, RULES, TOLERANCES, workers=2)
+    assert run.workers == 2 and run.links == {"auto": 2, "suggested": 0} and _open(engine) == {}
+    engine.dispose()
