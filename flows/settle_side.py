@@ -4,8 +4,8 @@ The settler never lets a payment touch an invoice of the other side (references,
 amount keys all carry the side), so the two sides are independent: each loads only its own
 open items and transactions, resolves its payers, settles, and turns its links and findings
 into the rows the database takes. ``flows.settle_step`` runs the two in two processes where
-it can, writes each side's links as soon as it is done (money in first, each side's in its
-booking order) and merges the exceptions and names both raise into the order one pass over
+it can, writes each side's links as soon as they are made (money in first, each side's in the
+order of the bank transaction numbers) and merges the exceptions and names both raise into the order one pass over
 everything would have made: everything a payment produced is tagged with the payment's place in
 that pass (booking date, account, transaction id), open items with their row id.
 
@@ -171,8 +171,8 @@ def _link_rows(items: OpenItems, payments: Payments, links: list, chunk: int = 5
 
     The rows come in the order of the bank transaction numbers (each payment's own links in the order
     they were made), the order of ``match_link``'s index on the bank side: inserted so, that index
-    grows at one end instead of at a random leaf per row (a million links: 14 s → 9 s on SQLite, and
-    a third of the pages a nightly delta dirties)."""
+    grows at one end instead of at a random leaf per row (SQLite, inserts and commit: a million links
+    19 s → 14 s; a nightly delta's 56,000 2.6 s → 1.0 s)."""
     rows: list[tuple] = []
     payment, seen = -1, set()
     sides, numbers, currencies, txns = items.side, items.number, items.currency, payments.number

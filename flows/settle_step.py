@@ -227,6 +227,8 @@ def _side_process(url: str, job: SideJob, pipe: MultiConnection) -> None:
         message = ("error", error, traceback.format_exc())
     try:
         pipe.send(message)
+    except OSError:     # the parent is gone: nobody to tell
+        pass
     except Exception:   # an exception that does not pickle travels as its text
         pipe.send(("error", RuntimeError(repr(message[1])), message[2]))
     finally:

@@ -87,7 +87,8 @@ def evidence_json(comparisons: Iterable[tuple[str, str, float, str]]) -> str:
         head = _HEADS.get(shape)
         if head is None:
             name, level, score = shape
-            head = _HEADS[shape] = f'{{"name": {_ENCODE(name)}, "level": {_ENCODE(level)}, "score": {score!r}, "detail": '
+            head = _HEADS[shape] = (f'{{"name": {_ENCODE(name)}, "level": {_ENCODE(level)}, "score": {score!r}, '
+                                    '"detail": ')
         parts.append(head + _ENCODE(comparison[3]) + "}")
     return "[" + ", ".join(parts) + "]"
 
