@@ -5,8 +5,8 @@ amount keys all carry the side), so the two sides are independent: each loads on
 open items and transactions, resolves its payers, settles, and turns its links and findings
 into the rows the database takes. ``flows.settle_step`` runs the two in two processes where
 it can, writes each side's links as soon as they are made (money in first, each side's in the
-order of the bank transaction numbers) and merges the exceptions and names both raise into the order one pass over
-everything would have made: everything a payment produced is tagged with the payment's place in
+order of the bank transaction numbers) and merges the exceptions and names both raise into the
+order one pass over everything would have made: everything a payment produced is tagged with the payment's place in
 that pass (booking date, account, transaction id), open items with their row id.
 
     side 0: +113000 CNY "货款 44001234" → link sales_invoice 44001234, open item 17 closed
@@ -177,11 +177,7 @@ def _link_rows(items: OpenItems, payments: Payments, links: list, chunk: int = 5
     payment, seen = -1, set()
     sides, numbers, currencies, txns = items.side, items.number, items.currency, payments.number
     # a payment's links are contiguous in ``links`` and stay so: a stable sort on the payment's number
-    by_number = sorted(range(len(txns)), key=txns.__getitem__)
-    rank = [0] * len(txns)
-    for position, p in enumerate(by_number):
-        rank[p] = position
-    order = sorted(range(len(links)), key=lambda n: rank[links[n].payment])
+    order = sorted(range(len(links)), key=lambda n: txns[links[n].payment])
     for n in order:
         link, links[n] = links[n], None
         if link.payment != payment:   # a payment's links are contiguous: de-duplicate within it

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from functools import partial
+from functools import cache, partial
 from itertools import islice
 from multiprocessing.connection import Connection as MultiConnection
 from multiprocessing.process import BaseProcess
@@ -133,8 +133,8 @@ def settle_new_transactions(engine: Engine, company_id: str, rules: MatchingRule
 
     The two sides run in two processes where ``workers`` (default: ``settle_workers``) is 2 and the
     database is a file or a server. The rows are written in the same order either way (each side's
-    links as it finishes, money in first; exceptions and names merged into the order of one pass),
-    so the database ends up the same row for row."""
+    links in the order of the bank transaction numbers, money in first; exceptions and names merged
+    into the order of one pass), so the database ends up the same row for row."""
     run = SettleRun()
     started = time.perf_counter()
     with engine.begin() as connection, _bulk_work(connection):
@@ -147,20 +147,16 @@ def settle_new_transactions(engine: Engine, company_id: str, rules: MatchingRule
             return run
         blocked = blocked_documents(connection, company_id)
         workers = settle_workers(upto - since) if workers is None else workers
-        versions: list[str] = []   # the master data's version, read once the sides are under way
-
-        def version() -> str:
-            if not versions:
-                versions.append(master_version(connection, company_id, rules.version))
-            return versions[0]
+        # the master data's version, read once the sides are under way
+        version = cache(partial(master_version, connection, company_id, rules.version))
 
         prepared, resident = time.perf_counter(), memory_gb("VmRSS")
         sides: list[SideResult] = []
         with tempfile.TemporaryDirectory(prefix="yecai-settle-") as spool:
             jobs = [SideJob(company_id, rules, tolerances, side, since, upto, "", rejected, blocked, spool)
                     for side in (0, 1)]
-            # each side's links and open amounts are written as soon as it is done (in two processes: money
-            # in while money out still matches), money in first; the rest once both are in
+            # each side's links are written as they are made (in two processes: once the side is done, money
+            # in while money out still matches), money in first, then its open amounts; the rest once both are in
             write_links = partial(_insert_links, connection, company_id, rules, datetime.now(UTC))
             for side in _run_sides(engine, connection, jobs, workers, version, write_links):
                 sides.append(side)

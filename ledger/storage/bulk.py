@@ -55,6 +55,21 @@ def driver_rows(connection: Connection, sql: str, parameters: tuple = ()) -> lis
         return cursor.fetchall()
 
 
+def driver_rows_in(connection: Connection, sql: str, parameters: tuple, values: Sequence[Any],
+                   chunk: int = 500) -> list[tuple]:
+    """``driver_rows`` of ``sql`` for every ``chunk`` of ``values``: ``{values}`` in ``sql`` becomes
+    that chunk's markers and the chunk follows ``parameters`` (so the IN list is the query's last
+    parameter).
+
+        driver_rows_in(c, "SELECT id FROM t WHERE company_id = {} AND name IN ({values})", ("acme",), names)
+    """
+    rows: list[tuple] = []
+    for start in range(0, len(values), chunk):
+        part = values[start:start + chunk]
+        rows += driver_rows(connection, sql.replace("{values}", ", ".join(["{}"] * len(part))), (*parameters, *part))
+    return rows
+
+
 def driver_value(connection: Connection, table: Table, column: str, value: Any) -> Any:
     """``value`` of ``table.column`` as the driver takes it (one shared value, such as a run's ``now``)."""
     processor = table.c[column].type.bind_processor(connection.dialect)

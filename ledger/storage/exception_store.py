@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, select, update
 
 from ledger.exceptions import ExceptionCode, ExceptionItem, ExceptionRow
-from ledger.storage.bulk import driver_cursor, driver_rows, driver_value, insert_values, new_ids, param_mark
+from ledger.storage.bulk import driver_cursor, driver_rows_in, driver_value, insert_values, new_ids, param_mark
 from ledger.storage.tables import ExceptionDocumentRow, ExceptionItemRow
 
 
@@ -45,11 +45,9 @@ def raise_exception_rows(connection: Connection, company_id: str, rows: Sequence
     table = ExceptionItemRow.__table__
     by_print = {row[0]: row for row in rows}
     fingerprints = list(by_print)
-    known: dict[str, int] = {}
-    for start in range(0, len(fingerprints), 500):   # driver rows: no statement to compile per chunk
-        part = fingerprints[start:start + 500]
-        known.update(driver_rows(connection, f"SELECT fingerprint, id FROM {table.name} WHERE company_id = {{}} "
-                                 f"AND fingerprint IN ({', '.join(['{}'] * len(part))})", (company_id, *part)))
+    known: dict[str, int] = dict(driver_rows_in(   # driver rows: no statement to compile per chunk
+        connection, f"SELECT fingerprint, id FROM {table.name} WHERE company_id = {{}} AND fingerprint IN ({{values}})",
+        (company_id,), fingerprints))
     now = driver_value(connection, table, "last_seen_at", datetime.now(UTC))
     mark = param_mark(connection)
     with driver_cursor(connection) as cursor:

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, delete, func, select, update
 
 from ledger.counterparties import PartyNames
-from ledger.storage.bulk import driver_cursor, driver_rows, insert_rows, insert_values, param_mark
+from ledger.storage.bulk import driver_cursor, driver_rows, driver_rows_in, insert_rows, insert_values, param_mark
 from ledger.storage.tables import (
     BankTxnRow,
     CounterpartyRow,
@@ -101,10 +101,8 @@ def load_name_cache(connection: Connection, company_id: str, version: str,
     if only is None:
         rows = driver_rows(connection, query, (company_id, version, AGENT))
     else:
-        wanted = sorted(set(only))
-        rows = [row for start in range(0, len(wanted), 500) for row in driver_rows(
-            connection, query + f" AND n.name IN ({', '.join(['{}'] * len(wanted[start:start + 500]))})",
-            (company_id, version, AGENT, *wanted[start:start + 500]))]
+        rows = driver_rows_in(connection, query + " AND n.name IN ({values})", (company_id, version, AGENT),
+                              sorted(set(only)))
     return {name: CachedName(party, level, score, matched, key) for name, party, level, score, matched, key in rows}
 
 
@@ -149,10 +147,8 @@ def save_name_cache(connection: Connection, company_id: str, version: str,
         return 0
     row_of = dict(connection.execute(select(parties.c.external_id, parties.c.id)
                                      .where(parties.c.company_id == company_id)).all())
-    wanted = sorted(decided)
-    known = {name for start in range(0, len(wanted), 500) for name in connection.execute(
-        select(names.c.name).where((names.c.company_id == company_id)
-                                   & names.c.name.in_(wanted[start:start + 500]))).scalars()}
+    known = {name for name, in driver_rows_in(connection, "SELECT name FROM party_name WHERE company_id = {} "
+                                               "AND name IN ({values})", (company_id,), sorted(decided))}
     now = datetime.now(UTC)
     rows = [{"company_id": company_id, "name": name, "name_key": key, "party_id": row_of.get(d.party),
              "level": d.level, "score": d.score, "matched": d.matched, "master_version": version,
