@@ -94,27 +94,34 @@ def memory_gb(field: str = "VmHWM") -> float:
     return 0.0
 
 
-def settle_side(connection: Connection, job: SideJob, sink: Callable[[list[tuple]], None] | None = None) -> SideResult:
+def settle_side(connection: Connection, job: SideJob, sink: Callable[[list[tuple]], None] | None = None,
+                ready: Callable[[SideResult], None] | None = None) -> SideResult:
     """Load, resolve and settle one side; its rows come back tagged for the merge. ``sink``: where the link
     rows go, a chunk at a time, in a process that writes them itself (else: to a spool file in
-    ``job.spool``, ``SideResult.links``)."""
+    ``job.spool``, ``SideResult.links``). ``ready``: called with the result once everything but the links
+    is in it (a side in a process of its own sends it then, so that its open amounts and exceptions are
+    written while it still turns its links into rows; the lists sent are emptied here after)."""
     result, laps = SideResult(), [time.perf_counter()]
     stored = load_open_items(connection, job.company_id, SIDES[job.side])
     bank = load_new_transactions(connection, job.company_id, job.since, job.upto, money_in=job.side == 0)
     result.transactions, result.open_items = len(bank.row_id), len(stored.row_id)
     if not bank.row_id:
+        if ready is not None:
+            ready(result)
         return result
     version = job.version if isinstance(job.version, str) else job.version()
     resolver, _version = cached_resolver(connection, job.company_id, job.rules,
                                          names={n for n in bank.counterparty if n}, version=version)
     laps.append(time.perf_counter())
     payer = resolver.resolve(bank.counterparty, accounts=bank.counterparty_account)
+    new_names, by_account = resolver.new, resolver.by_account
+    del resolver   # the party index and the name cache (at a million rows 0.2 GB): only the new names are left
     laps.append(time.perf_counter())
     party_ids = sorted({p for p in stored.party if p is not None}
                        | {r.counterparty_id for r in payer if r.counterparty_id is not None})
     party_of = {p: n for n, p in enumerate(party_ids)}
     accounts: dict[int, tuple[str, ...]] = {}
-    for account, party in sorted(resolver.by_account.items()):
+    for account, party in sorted(by_account.items()):
         if party in party_of:
             accounts[party_of[party]] = (*accounts.get(party_of[party], ()), account)
     items = OpenItems(side=[job.side] * len(stored.row_id), number=stored.doc_no,
@@ -129,6 +136,7 @@ def settle_side(connection: Connection, job: SideJob, sink: Callable[[list[tuple
                         party_matched=[r.matched for r in payer])
     settler = Settler(items, job.rules, job.tolerances, party_ids, accounts, job.rejected, job.blocked)
     settlement = settler.run(payments)
+    del settler    # its indexes of the open items (0.1 GB at a million): the rows need only the settlement
     laps.append(time.perf_counter())
     places = list(zip(bank.day, bank.account_no, bank.txn_id))
     result.auto = sum(link.auto for link in settlement.links)
@@ -138,14 +146,6 @@ def settle_side(connection: Connection, job: SideJob, sink: Callable[[list[tuple
                                                                          settlement.findings)]
     result.unmatched, result.low_confidence = _exception_rows(items, payments, bank.counterparty, payer,
                                                               settlement, places)
-    if sink is not None:   # in the writing process: straight into the database
-        for rows in _link_rows(items, payments, settlement.links):
-            sink(rows)
-    else:                  # a million rows would crowd the memory of the process that writes them
-        result.links = str(Path(job.spool) / f"links-{job.side}.pickle")
-        with open(result.links, "wb") as spool:
-            for rows in _link_rows(items, payments, settlement.links):
-                pickle.dump(rows, spool, protocol=pickle.HIGHEST_PROTOCOL)
     for row_id, old, new in zip(stored.row_id, stored.open_minor, settlement.open_minor):
         if new != old:
             if new <= 0:
@@ -154,20 +154,38 @@ def settle_side(connection: Connection, job: SideJob, sink: Callable[[list[tuple
                 result.reduced.append((new, row_id))
     first = {}
     for n, name in enumerate(bank.counterparty):
-        if name in resolver.new and name not in first:
+        if name in new_names and name not in first:
             first[name] = n
-    result.names = [(places[first[name]], name, key, decision) for name, (key, decision) in resolver.new.items()]
+    result.names = [(places[first[name]], name, key, decision) for name, (key, decision) in new_names.items()]
+    laps.append(time.perf_counter())
+    if ready is not None:
+        ready(result)
+        result.findings, result.unmatched, result.low_confidence = [], [], []
+        result.closed, result.reduced, result.names = [], [], []
+    link_rows = _link_rows(items.side, items.number, items.currency, payments.number, settlement.links)
+    # what the links' rows need is bound above; the rest goes (a million rows: 0.1 GB less while they are made)
+    del items, payments, settlement, bank, stored, payer, places
+    if sink is not None:   # in the writing process: straight into the database
+        for rows in link_rows:
+            sink(rows)
+    else:                  # a million rows would crowd the memory of the process that writes them
+        result.links = str(Path(job.spool) / f"links-{job.side}.pickle")
+        with open(result.links, "wb") as spool:
+            for rows in link_rows:
+                pickle.dump(rows, spool, protocol=pickle.HIGHEST_PROTOCOL)
     laps.append(time.perf_counter())
     result.seconds = {step: round(laps[n + 1] - laps[n], 3) for n, step in enumerate(
-        ("load", "resolve", "match", "rows"))}
+        ("load", "resolve", "match", "rows", "links"))}
     result.peak_gb = memory_gb()
     return result
 
 
-def _link_rows(items: OpenItems, payments: Payments, links: list, chunk: int = 50_000) -> Iterator[list[tuple]]:
+def _link_rows(sides: list[int], numbers: list[str], currencies: list[str], txns: list[str], links: list,
+               chunk: int = 50_000) -> Iterator[list[tuple]]:
     """The links as match_link rows (``flows.settle_step.LINK_COLUMNS``), ``chunk`` at a time, a pair found
-    twice for one payment (two tokens naming it) stored once. Each link is released once it is a row,
-    so the rows never sit in memory beside all the links.
+    twice for one payment (two tokens naming it) stored once; the open items' sides, numbers and
+    currencies and the payments' numbers are the columns of ``OpenItems`` and ``Payments``. Each link
+    is released once it is a row, so the rows never sit in memory beside all the links.
 
     The rows come in the order of the bank transaction numbers (each payment's own links in the order
     they were made), the order of ``match_link``'s index on the bank side: inserted so, that index
@@ -175,7 +193,6 @@ def _link_rows(items: OpenItems, payments: Payments, links: list, chunk: int = 5
     19 s → 14 s; a nightly delta's 56,000 2.6 s → 1.0 s)."""
     rows: list[tuple] = []
     payment, seen = -1, set()
-    sides, numbers, currencies, txns = items.side, items.number, items.currency, payments.number
     # a payment's links are contiguous in ``links`` and stay so: a stable sort on the payment's number
     order = sorted(range(len(links)), key=lambda n: txns[links[n].payment])
     for n in order:

@@ -241,7 +241,11 @@ class MatchLinkRow(SQLModel, table=True):
     """A link between adjacent documents of a chain, with the evidence that made it."""
 
     __tablename__ = "match_link"
-    __table_args__ = (UniqueConstraint("company_id", "from_type", "from_no", "to_type", "to_no"),
+    # a unique index rather than a constraint: a run that writes more links than the table holds drops
+    # both indexes and builds them again after the rows (``flows.settle_step``); SQLite cannot drop the
+    # index behind a table constraint
+    __table_args__ = (Index("ux_match_link_pair", "company_id", "from_type", "from_no", "to_type", "to_no",
+                            unique=True),
                       Index("ix_match_link_to", "company_id", "to_type", "to_no"))
     id: int | None = Field(default=None, primary_key=True)
     company_id: str = Field(foreign_key="company.id")
@@ -268,7 +272,8 @@ class OpenItemRow(SQLModel, table=True):
     """
 
     __tablename__ = "open_item"
-    __table_args__ = (UniqueConstraint("company_id", "doc_type", "doc_no"),
+    # a unique index rather than a constraint, as match_link's: droppable for a first load's mass close
+    __table_args__ = (Index("ux_open_item_doc", "company_id", "doc_type", "doc_no", unique=True),
                       Index("ix_open_item_kind", "company_id", "doc_type"))
     id: int | None = Field(default=None, primary_key=True)
     company_id: str = Field(foreign_key="company.id")

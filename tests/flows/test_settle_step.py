@@ -206,8 +206,8 @@ def test_two_processes_for_a_nightly_delta_one_for_a_large_load_or_when_told(mon
     two = 2 if (os.cpu_count() or 1) >= 2 else 1
     monkeypatch.delenv("YECAI_SETTLE_WORKERS", raising=False)
     assert settle_workers(PARALLEL_FROM - 1) == 1                  # too small to pay for two
-    assert settle_workers(PARALLEL_FROM) == two == settle_workers(PARALLEL_UPTO)   # a nightly delta
-    assert settle_workers(PARALLEL_UPTO + 1) == 1                  # an initial load: memory first
+    assert settle_workers(PARALLEL_FROM) == two == settle_workers(PARALLEL_UPTO)   # a delta, a first million
+    assert settle_workers(PARALLEL_UPTO + 1) == 1                  # a larger load: memory first
     monkeypatch.setenv("YECAI_SETTLE_WORKERS", "2")
     assert settle_workers(10 * PARALLEL_UPTO) == two and settle_workers(PARALLEL_FROM - 1) == 1
     monkeypatch.setenv("YECAI_SETTLE_WORKERS", "1")
@@ -264,10 +264,10 @@ def test_a_side_failing_in_its_own_process_fails_the_run_and_writes_nothing(tmp_
     _two_sides_stored(engine)
     real = step.settle_side
 
-    def money_out_fails(connection, job):
+    def money_out_fails(connection, job, **how):
         if job.side == 1:
             raise ValueError("no payee today")
-        return real(connection, job)
+        return real(connection, job, **how)
 
     monkeypatch.setattr(step, "settle_side", money_out_fails)
     with pytest.raises(ValueError, match="no payee today") as raised:
@@ -275,15 +275,31 @@ def test_a_side_failing_in_its_own_process_fails_the_run_and_writes_nothing(tmp_
     assert "in the cash step's process for purchase_invoices" in raised.value.__notes__[0]
     assert "money_out_fails" in raised.value.__notes__[0]          # the side's own traceback
 
-    def money_in_dies(connection, job):
+    def money_in_dies(connection, job, **how):
         if job.side == 0:
             os._exit(3)
-        return real(connection, job)
+        return real(connection, job, **how)
 
     monkeypatch.setattr(step, "settle_side", money_in_dies)
     with pytest.raises(RuntimeError, match=r"process for sales_invoices ended without a result \(exit code 3\)"):
         settle_new_transactions(engine, COMPANY, RULES, TOLERANCES, workers=2)
     assert _links(engine) == set() and len(_open(engine)) == 2     # nothing written
+
+    def money_in_fails_spooling(connection, job, ready, **how):
+        def then_fail(part):   # its settlement is sent (and written by the parent), its links never come
+            ready(part)
+            if job.side == 0:
+                raise OSError("no space left for the links")
+        return real(connection, job, ready=then_fail, **how)
+
+    monkeypatch.setattr(step, "settle_side", money_in_fails_spooling)
+    with pytest.raises(OSError, match="no space left for the links"):
+        settle_new_transactions(engine, COMPANY, RULES, TOLERANCES, workers=2)
+    assert _links(engine) == set() and len(_open(engine)) == 2     # the open amounts written are rolled back
+    with engine.connect() as connection:   # and so is the drop of the indexes a first load builds after
+        assert {name for (name,) in connection.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE tbl_name IN ('match_link', 'open_item') AND type = 'index'")} == {
+            "ix_match_link_to", "ux_match_link_pair", "ix_open_item_kind", "ux_open_item_doc"}
 
     monkeypatch.setattr(step, "settle_side", real)
     run = settle_new_transactions(engine, COMPANY, RULES, TOLERANCES, workers=2)
