@@ -15,11 +15,12 @@ that pass (booking date, account, transaction id), open items with their row id.
 
 from __future__ import annotations
 
+import ctypes
 import pickle
+import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sqlalchemy import Connection
 
@@ -33,6 +34,8 @@ from matching.rules import MatchingRules
 from matching.settle import SIDES, OpenItems, Payments, Settler
 
 Place = tuple[int, str, str]   # a payment's place in the pass: (booking day, account, transaction id)
+# a link row's own columns, in the order of ``_link_rows``'s tuples (the rest is the same in every row)
+LINK_COLUMNS = ("from_type", "from_no", "to_no", "decision", "score", "amount_minor", "currency", "rule", "evidence")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +50,7 @@ class SideJob:
                                       # its own: from the parent, which reads it while the side loads)
     rejected: frozenset = frozenset()   # (doc_type, doc_no, bank txn number) never to be linked again
     blocked: frozenset = frozenset()    # (doc_type, doc_no) no payment may settle
-    spool: str = ""                     # a folder for the link rows (a million would crowd the memory)
+    spool: str = ""                     # a file for the link rows (a million would crowd the memory): see _spool
 
 
 @dataclass(slots=True)
@@ -68,8 +71,39 @@ class SideResult:
     peak_gb: float = 0.0         # the process's peak resident set when it finished (Linux; 0 elsewhere)
 
 
+def _spool(path: str, chunks: Iterable[list[tuple]]) -> None:
+    """The link rows into ``path``: a SQLite file (``.db``) with a table ``links`` of ``LINK_COLUMNS``,
+    which a SQLite database copies in one INSERT … SELECT once it has attached the file (no row passes
+    through Python there); else pickled chunks, for ``spooled_links``. Temporary data, never
+    read after a crash: no journal, no sync."""
+    if not path.endswith(".db"):
+        with open(path, "wb") as spool:
+            for rows in chunks:
+                pickle.dump(rows, spool, protocol=pickle.HIGHEST_PROTOCOL)
+        return
+    spool = sqlite_spool(path)
+    try:
+        spool.execute("BEGIN")
+        for rows in chunks:
+            spool.executemany(f"INSERT INTO links VALUES ({', '.join('?' * len(LINK_COLUMNS))})", rows)
+        spool.execute("COMMIT")
+    finally:
+        spool.close()
+
+
+def sqlite_spool(path: str) -> sqlite3.Connection:
+    """A connection to the SQLite spool file ``path``, its table made (the writing process makes it before
+    it attaches the file, so that its schema already holds the table the side fills)."""
+    spool = sqlite3.connect(path, isolation_level=None)
+    spool.execute("PRAGMA journal_mode = OFF")
+    spool.execute("PRAGMA synchronous = OFF")
+    spool.execute(f"CREATE TABLE IF NOT EXISTS links ({', '.join(LINK_COLUMNS)})")
+    return spool
+
+
 def spooled_links(result: SideResult) -> Iterator[tuple]:
-    """A side's spooled match_link rows, read back a chunk at a time (none where they went to a sink)."""
+    """A side's match_link rows pickled to its spool, read back a chunk at a time (none where they went
+    to a sink)."""
     if not result.links:
         return
     with open(result.links, "rb") as spool:
@@ -92,6 +126,16 @@ def memory_gb(field: str = "VmHWM") -> float:
     except OSError:
         pass
     return 0.0
+
+
+def _trim() -> None:
+    """Hand the memory freed back to the system (glibc keeps freed blocks of a large heap for reuse):
+    a side whose settler and loads are gone needs 0.1 GB less while it makes its links' rows, beside a
+    writing process that grows meanwhile. A no-op where the C library has no ``malloc_trim``."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def settle_side(connection: Connection, job: SideJob, sink: Callable[[list[tuple]], None] | None = None,
@@ -165,14 +209,13 @@ def settle_side(connection: Connection, job: SideJob, sink: Callable[[list[tuple
     link_rows = _link_rows(items.side, items.number, items.currency, payments.number, settlement.links)
     # what the links' rows need is bound above; the rest goes (a million rows: 0.1 GB less while they are made)
     del items, payments, settlement, bank, stored, payer, places
+    _trim()
     if sink is not None:   # in the writing process: straight into the database
         for rows in link_rows:
             sink(rows)
     else:                  # a million rows would crowd the memory of the process that writes them
-        result.links = str(Path(job.spool) / f"links-{job.side}.pickle")
-        with open(result.links, "wb") as spool:
-            for rows in link_rows:
-                pickle.dump(rows, spool, protocol=pickle.HIGHEST_PROTOCOL)
+        result.links = job.spool
+        _spool(job.spool, link_rows)
     laps.append(time.perf_counter())
     result.seconds = {step: round(laps[n + 1] - laps[n], 3) for n, step in enumerate(
         ("load", "resolve", "match", "rows", "links"))}
@@ -182,7 +225,7 @@ def settle_side(connection: Connection, job: SideJob, sink: Callable[[list[tuple
 
 def _link_rows(sides: list[int], numbers: list[str], currencies: list[str], txns: list[str], links: list,
                chunk: int = 50_000) -> Iterator[list[tuple]]:
-    """The links as match_link rows (``flows.settle_step.LINK_COLUMNS``), ``chunk`` at a time, a pair found
+    """The links as match_link rows (``LINK_COLUMNS``), ``chunk`` at a time, a pair found
     twice for one payment (two tokens naming it) stored once; the open items' sides, numbers and
     currencies and the payments' numbers are the columns of ``OpenItems`` and ``Payments``. Each link
     is released once it is a row, so the rows never sit in memory beside all the links.

@@ -34,9 +34,17 @@ from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.pool import NullPool
 
 from flows.names import cached_resolver, save_names
-from flows.settle_side import SideJob, SideResult, memory_gb, settle_side, spooled_links
+from flows.settle_side import (
+    LINK_COLUMNS,
+    SideJob,
+    SideResult,
+    memory_gb,
+    settle_side,
+    spooled_links,
+    sqlite_spool,
+)
 from ledger.settings import Tolerances
-from ledger.storage.bulk import driver_rows, driver_value, insert_values
+from ledger.storage.bulk import driver_cursor, driver_rows, driver_value, insert_values
 from ledger.storage.decisions import blocked_documents, rejected_pairs
 from ledger.storage.engine import make_engine
 from ledger.storage.exception_store import raise_exception_rows
@@ -56,7 +64,7 @@ from matching.settle import SIDES
 
 PARALLEL_FROM = 20_000    # new bank rows from which the two sides run in two processes …
 PARALLEL_UPTO = 1_000_000  # … and up to which they do so unless told (beyond, memory decides: see settle_workers)
-LINK_COLUMNS = ("from_type", "from_no", "to_no", "decision", "score", "amount_minor", "currency", "rule", "evidence")
+SPOOL = "yecai_spool_"     # the alias of a side's attached link spool (SQLite), followed by the side
 
 
 @dataclass(slots=True)
@@ -138,7 +146,7 @@ def settle_new_transactions(engine: Engine, company_id: str, rules: MatchingRule
     into the order of one pass), so the database ends up the same row for row."""
     run = SettleRun()
     started = time.perf_counter()
-    with engine.begin() as connection, _bulk_work(connection):
+    with engine.connect() as connection, _spools_detached(connection), connection.begin(), _bulk_work(connection):
         rejected = frozenset((f, n, t) for f, n, kind, t in rejected_pairs(connection, company_id)
                              if kind == "bank_txn")
         since = get_cursor(connection, company_id, "bank_txn")
@@ -158,7 +166,7 @@ def settle_new_transactions(engine: Engine, company_id: str, rules: MatchingRule
         # in this process each side's links are written as they are made, money in first; forked sides send
         # their settlement first and spool their links meanwhile, so the open amounts, exceptions and names
         # are written while they still make rows, and the links after, in the same order
-        write_links = partial(_insert_links, connection, company_id, rules, datetime.now(UTC))
+        write_links = _LinkWriter(connection, company_id, rules, datetime.now(UTC))
         # about one link per transaction: a first load (more than the table holds) indexes its links after
         first_load = upto - since > _max_id(connection, "match_link")
         with _sides(engine, connection, jobs, workers, version, write_links) as runner, \
@@ -172,7 +180,10 @@ def settle_new_transactions(engine: Engine, company_id: str, rules: MatchingRule
                 _write(connection, company_id, version(), sides, run)
             for n, side in enumerate(sides):
                 runner.links(n, side)
-                write_links(spooled_links(side))
+                if side.links.endswith(".db"):
+                    write_links.copy(f"{SPOOL}{n}")
+                else:
+                    write_links(spooled_links(side))
         run.peak_gb = [round(resident + sum(side.peak_gb for side in sides), 2) if runner.forked else memory_gb()]
         if run.transactions:
             set_cursor(connection, company_id, "bank_txn", upto)
@@ -196,8 +207,16 @@ def _sides(engine: Engine, connection: Connection, jobs: list[SideJob], workers:
     if workers < 2 or (engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")):
         yield _InProcess(connection, jobs, version, write_links)
         return
-    with tempfile.TemporaryDirectory(prefix="yecai-settle-") as spool:
-        forked = _Forked(engine, [replace(job, spool=spool) for job in jobs], version)
+    with tempfile.TemporaryDirectory(prefix="yecai-settle-") as folder:
+        # SQLite copies a side's links from its spool file attached (possible only before the transaction
+        # has written anything: ``_spools_detached`` detaches it after); elsewhere they come pickled
+        attach = engine.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction
+        spools = [f"{folder}/links-{job.side}.{'db' if attach else 'pickle'}" for job in jobs]
+        if attach:
+            for job, spool in zip(jobs, spools):
+                sqlite_spool(spool).close()
+                connection.exec_driver_sql(f"ATTACH DATABASE ? AS {SPOOL}{job.side}", (spool,))
+        forked = _Forked(engine, [replace(job, spool=spool) for job, spool in zip(jobs, spools)], version)
         try:
             yield forked
         finally:
@@ -308,7 +327,10 @@ def _write(connection: Connection, company_id: str, version: str, sides: list[Si
     by_place = itemgetter(0)
     exceptions = [row for part in ("findings", "unmatched", "low_confidence")
                   for _place, row in heapq.merge(*(getattr(side, part) for side in sides), key=by_place)]
+    for side in sides:   # the rows go once written (a first load's 245,000: 0.2 GB while the links are written)
+        side.findings, side.unmatched, side.low_confidence = [], [], []
     run.exceptions = len(raise_exception_rows(connection, company_id, exceptions)[0])
+    del exceptions
     names: dict[str, tuple[str, CachedName]] = {}
     for _place, name, key, decision in heapq.merge(*(side.names for side in sides), key=by_place):
         names.setdefault(name, (key, CachedName(decision.counterparty_id, decision.level, decision.score,
@@ -357,13 +379,44 @@ def _indexes_built_after(connection: Connection, table: Table, bulk: bool) -> It
         index.create(connection)
 
 
-def _insert_links(connection: Connection, company_id: str, rules: MatchingRules, decided_at: datetime,
-                  rows: Iterable[tuple], chunk: int = 100_000) -> None:
-    """Bulk-insert match_link rows in chunks, so a million rows never sit in memory twice."""
-    table = MatchLinkRow.__table__
-    # the same in every row: bound once (SQLite gets them as literals of the statement)
-    constants = {"to_type": "bank_txn", "company_id": company_id, "rule_version": rules.version,
-                 "decided_by": "yecai", "decided_at": driver_value(connection, table, "decided_at", decided_at)}
-    iterator = iter(rows)
-    while batch := list(islice(iterator, chunk)):
-        insert_values(connection, table.name, LINK_COLUMNS, batch, constants=constants)
+class _LinkWriter:
+    """Writes match_link rows: called with rows (``LINK_COLUMNS``), bulk-inserted in chunks so that a
+    million never sit in memory twice; ``copy``: all rows of an attached spool (SQLite), in their order."""
+
+    def __init__(self, connection: Connection, company_id: str, rules: MatchingRules, decided_at: datetime) -> None:
+        self.connection = connection
+        table = MatchLinkRow.__table__
+        # the same in every row: bound once (SQLite gets them as literals of the statement)
+        self.constants = {"to_type": "bank_txn", "company_id": company_id, "rule_version": rules.version,
+                          "decided_by": "yecai", "decided_at": driver_value(connection, table, "decided_at",
+                                                                            decided_at)}
+
+    def __call__(self, rows: Iterable[tuple], chunk: int = 100_000) -> None:
+        iterator = iter(rows)
+        while batch := list(islice(iterator, chunk)):
+            insert_values(self.connection, MatchLinkRow.__tablename__, LINK_COLUMNS, batch, constants=self.constants)
+
+    def copy(self, alias: str) -> None:
+        """A million links in 1.0 s, against 2.6 s to unpickle and insert them."""
+        columns = ", ".join([*LINK_COLUMNS, *self.constants])
+        marks = ", ".join("?" * len(self.constants))
+        with driver_cursor(self.connection) as cursor:
+            cursor.execute(f"INSERT INTO main.{MatchLinkRow.__tablename__} ({columns}) SELECT "
+                           f"{', '.join(LINK_COLUMNS)}, {marks} FROM {alias}.links ORDER BY rowid",
+                           tuple(self.constants.values()))
+
+
+@contextmanager
+def _spools_detached(connection: Connection) -> Iterator[None]:
+    """The link spools a run attached (SQLite), detached once its transaction has ended, which it must
+    have for a DETACH; a connection that cannot is closed instead of going back to the pool."""
+    try:
+        yield
+    finally:
+        if connection.dialect.name == "sqlite":
+            try:
+                for _seq, name, _file in driver_rows(connection, "PRAGMA database_list"):
+                    if name.startswith(SPOOL):
+                        connection.exec_driver_sql(f"DETACH DATABASE {name}")
+            except Exception:
+                connection.invalidate()

@@ -159,9 +159,14 @@ def _state(engine: Engine) -> dict[str, list[tuple]]:
         return {name: [tuple(r) for r in connection.execute(text(sql))] for name, sql in queries.items()}
 
 
-def test_two_processes_write_what_one_does(tmp_path: Path) -> None:
+def test_two_processes_write_what_one_does(tmp_path: Path, monkeypatch) -> None:
     """The two sides in two forked processes, merged, leave the database exactly as one process does:
-    the same rows with the same ids, over a first run and a delta."""
+    the same rows with the same ids, over a first run and a delta. (On SQLite the sides' links come
+    through spool files attached to the run's connection.)"""
+    import flows.settle_step as step
+
+    copied, copy_links = [], step._LinkWriter.copy
+    monkeypatch.setattr(step._LinkWriter, "copy", lambda self, alias: copied.append(alias) or copy_links(self, alias))
     company = generate(tmp_path / "synth", chains=600, profile="standard", seed=5)
     as_of = date.fromisoformat(json.loads((company / "truth.json").read_text())["as_of"])
     first = tmp_path / "first.db"
@@ -192,12 +197,15 @@ def test_two_processes_write_what_one_does(tmp_path: Path) -> None:
         runs.append(settle_new_transactions(engine, "reconcile", RULES, TOLERANCES, workers=workers))
         states.append((_state(engine), [(r.transactions, r.links, r.settled, r.closed, r.exceptions, r.workers)
                                         for r in runs]))
+        with engine.connect() as connection:   # the sides' link spools were attached, and are detached again
+            assert [row[1] for row in connection.exec_driver_sql("PRAGMA database_list")] == ["main"]
         engine.dispose()
     (one, one_runs), (two, two_runs) = states
     assert [r[-1] for r in two_runs] == [2, 2] and [r[-1] for r in one_runs] == [1, 1]
     assert [r[:-1] for r in one_runs] == [r[:-1] for r in two_runs]
     assert one_runs[0][0] > 300 and one_runs[1][0] == 150 and len(one["links"]) > 300
     assert one == two
+    assert copied == ["yecai_spool_0", "yecai_spool_1"] * 2
 
 
 def test_two_processes_for_a_nightly_delta_one_for_a_large_load_or_when_told(monkeypatch) -> None:
