@@ -3,11 +3,12 @@
 The settler never lets a payment touch an invoice of the other side (references, blocks and
 amount keys all carry the side), so the two sides are independent: each loads only its own
 open items and transactions, resolves its payers, settles, and turns its links and findings
-into the rows the database takes. ``flows.settle_step`` runs the two in two processes where
-it can, writes each side's links as soon as they are made (money in first, each side's in the
-order of the bank transaction numbers) and merges the exceptions and names both raise into the
-order one pass over everything would have made: everything a payment produced is tagged with the payment's place in
-that pass (booking date, account, transaction id), open items with their row id.
+into the rows the database takes: first its settlement (open amounts, exceptions, new names),
+then its links. ``flows.settle_step`` runs the two in two processes where it can, writes the
+links side by side (money in first, each side's in the order of the bank transaction numbers)
+and merges the exceptions and names both raise into the order one pass over everything would
+have made: everything a payment produced is tagged with the payment's place in that pass
+(booking date, account, transaction id), open items with their row id.
 
     side 0: +113000 CNY "货款 44001234" → link sales_invoice 44001234, open item 17 closed
     side 1: -45200 CNY to 立讯精密     → link purchase_invoice 2631…0085, open item 21 closed
