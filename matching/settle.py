@@ -238,13 +238,16 @@ class Settler:
         base = block * self.span
         keys = self.amount_keys
         # candidate ranges per payment stay numpy arrays: a million Python ints each would cost memory
-        self.exact_lo = np.searchsorted(keys, base + amounts, "left")
-        self.exact_hi = np.searchsorted(keys, base + amounts, "right")
-        self.fee_lo = np.searchsorted(keys, base + np.minimum(amounts + 1, top), "left")
-        self.fee_hi = np.searchsorted(keys, base + np.minimum(amounts + fee_max, top), "right")
+        exact = base + amounts
+        order = np.argsort(exact, kind="stable")
+        self.exact_lo = _search(keys, exact, "left", order)
+        self.exact_hi = _search(keys, exact, "right", order)
+        self.fee_lo = _search(keys, base + np.minimum(amounts + 1, top), "left", order)
+        self.fee_hi = _search(keys, base + np.minimum(amounts + fee_max, top), "right", order)
         anonymous = (cur * 2 + side) * self.span + amounts
-        self.any_lo = np.searchsorted(self.amount_keys_any, anonymous, "left")
-        self.any_hi = np.searchsorted(self.amount_keys_any, anonymous, "right")
+        order = np.argsort(anonymous, kind="stable")
+        self.any_lo = _search(self.amount_keys_any, anonymous, "left", order)
+        self.any_hi = _search(self.amount_keys_any, anonymous, "right", order)
         self.known = known
         self.rank_of = self.rank.tolist()
 
@@ -569,6 +572,15 @@ class Settler:
                               f"among its accounts on file ({', '.join(accounts)})",
                               self._txn_ref(p, abs(pay.amount_minor[p])), self._ref(link.item))
                 return
+
+
+def _search(keys: np.ndarray, needles: np.ndarray, side: str, order: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(keys, needles, side)``, the needles looked up in ``order`` (an order that sorts
+    them, or nearly: any order gives the same answer): each search starts near the last, in the cache
+    (500,000 random needles in 625,000 keys: 0.09 s → 0.035 s)."""
+    found = np.empty(len(needles), dtype=np.intp)
+    found[order] = np.searchsorted(keys, needles[order], side)
+    return found
 
 
 _COMBINATIONS: dict[tuple[int, int], np.ndarray] = {}
