@@ -185,7 +185,7 @@ class Settler:
         self.by_amount_any = np.lexsort((self.rank, self.gross, anonymous))
         self.amount_keys_any = anonymous[self.by_amount_any] * self.span + self.gross[self.by_amount_any]
         self.current = -1                         # the payment being matched
-        self.dirty: dict[int, list[int]] = {}     # block → items whose open amount changed in this pass
+        self.dirty: dict[int, dict[int, None]] = {}   # block → items partly settled in this pass, still open
         self.shared: dict[tuple, tuple] = {}      # comparisons kept once (see _party)
 
     # --- money rules in minor units -------------------------------------------------------
@@ -297,9 +297,13 @@ class Settler:
         self.result.links.append(SettlementLink(item, p, allocation, auto, score, rule, comparisons))
         if auto:
             self.auto_total += allocation
-            if self.open[item] == self.items.open_minor[item]:
-                self.dirty.setdefault(int(self.item_block[item]), []).append(item)
-            self.open[item] -= allocation
+            before = self.open[item]
+            self.open[item] = left = before - allocation
+            # ``dirty`` holds the changed items still open: one closed can never match again
+            if left > 0:
+                self.dirty.setdefault(int(self.item_block[item]), {})[item] = None
+            elif before != self.items.open_minor[item]:
+                self.dirty.get(int(self.item_block[item]), {}).pop(item, None)
             if self.first_payer[item] < 0:
                 self.first_payer[item] = p
             else:
@@ -486,7 +490,7 @@ class Settler:
         found = {i for i in self.by_amount[lo:hi].tolist() if self.open[i] == self.items.open_minor[i]
                  and fits(self.open[i]) and self._in_window(i, day) and self._allowed(i, p)}
         found.update(i for i in self.dirty.get(int(self.pay_block[p]), ())
-                     if self.open[i] > 0 and fits(self.open[i]) and self._in_window(i, day) and self._allowed(i, p))
+                     if fits(self.open[i]) and self._in_window(i, day) and self._allowed(i, p))
         return sorted(found, key=self.rank_of.__getitem__)
 
     def _by_party(self, p: int, side: int) -> bool:

@@ -14,9 +14,11 @@ master data, and any change of them invalidates the automatic cache entries thro
 from __future__ import annotations
 
 import hashlib
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
 
 from sqlalchemy import Connection, delete, func, select, update
 
@@ -309,14 +311,22 @@ def last_bank_row(connection: Connection, company_id: str) -> int:
 
 def load_new_transactions(connection: Connection, company_id: str, since: int, upto: int,
                           money_in: bool | None = None) -> BankColumns:
-    """Bank transactions after row ``since`` up to row ``upto``, as columns, in booking order.
+    """Bank transactions after row ``since`` up to row ``upto``, as columns, in booking order (day, account,
+    transaction id; the strings in Python's order, whatever the database's collation).
     ``money_in``: only amounts above zero (True) or the rest (False)."""
     where = "" if money_in is None else (" AND amount_minor > 0" if money_in else " AND amount_minor <= 0")
     # SQLite: the id range read in storage order (``+`` keeps the planner off the company's date index, which
     # it would walk whole, fetching each row at random: a delta of 50,000 rows 0.40 s → 0.10 s, cold)
     company = "+company_id" if connection.dialect.name == "sqlite" else "company_id"
-    return BankColumns(*_fetch_columns(
+    columns = _fetch_columns(
         connection, f"SELECT id, account_no, txn_id, {_day(connection, 'booking_date')}, amount_minor, currency, "
         f"counterparty, counterparty_account, remittance FROM bank_txn WHERE {company} = {{}} AND id > {{}} "
-        f"AND id <= {{}}{where} ORDER BY booking_date, account_no, txn_id", (company_id, since, upto),
-        shared=(1, 5, 6, 7)))
+        f"AND id <= {{}}{where} ORDER BY id", (company_id, since, upto), shared=(1, 5, 6, 7))
+    # statements are stored in booking order more often than not: a check, and a sort only where it fails
+    # (half a million rows: 0.03 s, against 0.67 s for SQLite to sort them by booking)
+    keys = list(zip(columns[3], columns[1], columns[2]))
+    if not all(map(operator.le, keys, islice(keys, 1, None))):
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        columns = [[column[n] for n in order] for column in columns]
+    del keys
+    return BankColumns(*columns)

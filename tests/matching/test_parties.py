@@ -76,6 +76,25 @@ def test_what_a_name_resolves_to_does_not_depend_on_the_rest_of_the_batch() -> N
     assert PartyIndex(PARTIES).resolve(names[::-1]) == alone[::-1]
 
 
+def test_short_names_are_found_alike_by_the_scan_and_by_the_index(monkeypatch) -> None:
+    """A few short names in a call are found by a scan of every key, more through the index of pieces:
+    the same hits in the same order, so the same answers."""
+    parties = [*PARTIES, Counterparty(counterparty_id="C6", role=Role.SUPPLIER, name="深圳海尔海尔电器有限公司"),
+               Counterparty(counterparty_id="C7", role=Role.SUPPLIER, name="上海京东物流有限公司")]
+    index = PartyIndex(parties)
+    pieces = {key[start:start + size] for key in index.keys for size in (1, 2, 3, 4, 5)
+              for start in range(len(key) - size + 1)}
+    assert index._containing("海尔") == index.pieces["海尔"] and len(index.pieces["海尔"]) > 2
+    assert all(index._containing(piece) == index.pieces.get(piece, []) for piece in pieces)
+    names = ["京东世纪", "海尔", "京东", "海尔电器", "东物流", "紫金"]
+    scanned = PartyIndex(parties).resolve(names)
+    monkeypatch.setattr("matching.parties.SCANNED_PIECES", 0)
+    assert PartyIndex(parties).resolve(names) == scanned
+    assert [(r.counterparty_id, r.level) for r in scanned] == [
+        ("C3", "short_name"), (None, "ambiguous"), (None, "ambiguous"), ("C6", "short_name"), ("C7", "short_name"),
+        (None, "none")]
+
+
 @needs_corpus
 def test_short_names_resolve_to_their_legal_names() -> None:
     lines = [line.split() for line in (Path(CORPUS) / "names/companynameparser/tests/groundtruth.txt")
