@@ -111,6 +111,9 @@ class Settlement:
     settled: set[int] = field(default_factory=set)          # payments settled completely by auto links
 
 
+_EXACT_AMOUNT = ("amount", "exact", 1.0, "")   # the amount comparison of most links: one tuple for all
+
+
 def _score(comparisons: Comparisons) -> float:
     result = 1.0
     for comparison in comparisons:
@@ -261,7 +264,9 @@ class Settler:
             before = len(links)
             self.auto_total = 0
             side = self.side_of[p]
-            if not (self._by_reference_exact(p, side) or self._by_reference(p, side) or self._by_party(p, side)):
+            # no number in the remittance: no reference to settle by (``_by_reference`` would find none)
+            if not (self._by_reference_exact(p, side) or (self.tokens[p] and self._by_reference(p, side))
+                    or self._by_party(p, side)):
                 self._by_amount_only(p, side)
             if len(links) > before:
                 if p in self.fx_settled or self.auto_total + fees.get(p, 0) >= abs(
@@ -277,20 +282,20 @@ class Settler:
         if len(tokens) != 1 or self.rejected or self.blocked:
             return False
         item = self.by_number[side].get(tokens[0])
-        pay = self.pay
-        if item is None or self.items.currency[item] != pay.currency[p] or self.open[item] <= 0 or self.open[
-                item] != abs(pay.amount_minor[p]):
+        if item is None:
+            return False
+        pay, left = self.pay, self.open[item]
+        if left <= 0 or left != abs(pay.amount_minor[p]) or self.items.currency[item] != pay.currency[p]:
             return False
         party = self._party(p, {self.items.party[item]})
         if party[1] in ("unknown", "ambiguous"):
             party = ("counterparty", "via_reference", 0.97, pay.party_matched[p])
-        self._link(item, p, self.open[item], "reference", (("reference", "exact", 1.0, tokens[0]), party,
-                                                            ("amount", "exact", 1.0, "")))
+        self._link(item, p, left, "reference", (("reference", "exact", 1.0, tokens[0]), party, _EXACT_AMOUNT))
         return True
 
     def _link(self, item: int, p: int, allocation: int, rule: str, comparisons: Comparisons,
               tie: bool = False) -> None:
-        if not self._allowed(item, p):
+        if (self.blocked or self.rejected) and not self._allowed(item, p):
             return
         score = _score(comparisons)
         auto = score >= self.rules.auto_accept and not tie
@@ -471,13 +476,14 @@ class Settler:
         span = self.block_span.get(int(self.pay_block[p]))
         if span is None:
             return []
-        day, members = self.pay.day[p], self.block_order
+        day, members, days, open_minor = self.pay.day[p], self.block_order, self.block_day, self.open
+        checked, last = self.blocked or self.rejected, day + 5
         found = []
-        for position in range(bisect_left(self.block_day, day - self.window, *span), span[1]):
-            item = members[position]
-            if self.items.day[item] > day + 5:
+        for position in range(bisect_left(days, day - self.window, *span), span[1]):
+            if days[position] > last:
                 break
-            if self.open[item] > 0 and self._allowed(item, p):
+            item = members[position]
+            if open_minor[item] > 0 and (not checked or self._allowed(item, p)):
                 found.append(item)
                 if limit is not None and len(found) == limit:
                     break
@@ -486,12 +492,15 @@ class Settler:
     def _amount_matches(self, p: int, lo: int, hi: int, fits) -> list[int]:
         """Items of the payer's block from the sorted-amount search, plus those whose open amount
         changed in this pass, that still fit (``fits(open)``), in (date, number) order."""
-        day = self.pay.day[p]
-        found = {i for i in self.by_amount[lo:hi].tolist() if self.open[i] == self.items.open_minor[i]
-                 and fits(self.open[i]) and self._in_window(i, day) and self._allowed(i, p)}
-        found.update(i for i in self.dirty.get(int(self.pay_block[p]), ())
-                     if fits(self.open[i]) and self._in_window(i, day) and self._allowed(i, p))
-        return sorted(found, key=self.rank_of.__getitem__)
+        day, open_minor, checked = self.pay.day[p], self.open, self.blocked or self.rejected
+        found = {i for i in self.by_amount[lo:hi].tolist() if open_minor[i] == self.items.open_minor[i]
+                 and fits(open_minor[i]) and self._in_window(i, day) and (not checked or self._allowed(i, p))
+                 } if hi > lo else set()
+        dirty = self.dirty.get(int(self.pay_block[p]))
+        if dirty:
+            found.update(i for i in dirty if fits(open_minor[i]) and self._in_window(i, day)
+                         and (not checked or self._allowed(i, p)))
+        return sorted(found, key=self.rank_of.__getitem__) if len(found) > 1 else list(found)
 
     def _by_party(self, p: int, side: int) -> bool:
         pay = self.pay
@@ -538,8 +547,16 @@ class Settler:
         found: list[tuple[int, ...]] = []
         if len(candidates) < 2:
             return found
-        amounts = np.array([self.open[i] for i in candidates], dtype=np.int64)
+        opens = [self.open[i] for i in candidates]
+        ascending = sorted(opens)
+        amounts = np.array(opens, dtype=np.int64)
         for size in range(2, min(self.rules.max_batch_invoices, len(candidates)) + 1):
+            # no ``size`` of them can add up to the target: the smallest sum above it ends the search,
+            # the largest below it skips to the next size (most payments that come here have no solution)
+            if sum(ascending[:size]) > target:
+                break
+            if sum(ascending[-size:]) < target:
+                continue
             combos = _combinations(len(candidates), size)
             for row in np.flatnonzero(amounts[combos].sum(axis=1) == target)[: 2 - len(found)].tolist():
                 found.append(tuple(candidates[k] for k in combos[row].tolist()))
@@ -563,14 +580,15 @@ class Settler:
     def _account_check(self, p: int, made: list[SettlementLink]) -> None:
         pay = self.pay
         account = pay.counterparty_account[p]
-        if pay.amount_minor[p] > 0 or not account:
+        if pay.amount_minor[p] > 0 or not account or not self.bank_accounts:
             return
+        plain = account.replace(" ", "")
         for link in made:
             if not link.auto:
                 continue
             supplier = self.items.party[link.item]
             accounts = self.bank_accounts.get(supplier, ())
-            if accounts and account.replace(" ", "") not in accounts:
+            if accounts and plain not in accounts:
                 self._finding(ExceptionCode.BANK_ACCOUNT_MISMATCH,
                               f"{pay.number[p]} paid {self.party_ids[supplier]} to account {account}, which is not "
                               f"among its accounts on file ({', '.join(accounts)})",
