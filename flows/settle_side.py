@@ -28,6 +28,7 @@ from sqlalchemy import Connection
 from flows.names import cached_resolver
 from ledger.exceptions import ExceptionRow
 from ledger.settings import Tolerances
+from ledger.storage.engine import PAGE_SIZE
 from ledger.storage.matching_state import load_new_transactions, load_open_items
 from matching.findings import low_confidence_row, unknown_counterparty_row, unmatched_bank_txn_row
 from matching.model import evidence_json
@@ -96,6 +97,7 @@ def sqlite_spool(path: str) -> sqlite3.Connection:
     """A connection to the SQLite spool file ``path``, its table made (the writing process makes it before
     it attaches the file, so that its schema already holds the table the side fills)."""
     spool = sqlite3.connect(path, isolation_level=None)
+    spool.execute(f"PRAGMA page_size = {PAGE_SIZE}")   # as the database it is copied into (a quarter faster)
     spool.execute("PRAGMA journal_mode = OFF")
     spool.execute("PRAGMA synchronous = OFF")
     spool.execute(f"CREATE TABLE IF NOT EXISTS links ({', '.join(LINK_COLUMNS)})")

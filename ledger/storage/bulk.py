@@ -130,8 +130,10 @@ def _once_per_object(processor, sqlite: bool):
     return process
 
 
-def _sqlite_literal(value: str | int) -> str | None:
+def _sqlite_literal(value: str | int | None) -> str | None:
     """``value`` as an SQLite literal, or None where it cannot be one safely."""
+    if value is None:
+        return "NULL"
     if type(value) is int:
         return str(value)
     if type(value) is str and "\x00" not in value:

@@ -29,8 +29,7 @@ def raise_exceptions(connection: Connection, company_id: str, items: Sequence[Ex
     return RaisedCounts(new=len(new), seen_again=seen_again, new_items=tuple(by_print[f] for f in new))
 
 
-ITEM_COLUMNS = ("id", "company_id", "fingerprint", "code", "severity", "status", "message", "source", "detail",
-                "first_seen_at", "last_seen_at", "times_seen", "batch_id")
+ITEM_COLUMNS = ("id", "fingerprint", "code", "severity", "message", "source", "detail")   # each new item's own
 DOCUMENT_COLUMNS = ("exception_id", "doc_type", "doc_no", "amount_minor", "currency")
 
 
@@ -57,9 +56,11 @@ def raise_exception_rows(connection: Connection, company_id: str, rows: Sequence
                                [(now, by_print[f][3], batch_id, row_id) for f, row_id in known.items()])
         new = [f for f in fingerprints if f not in known]
         ids = new_ids(connection, table, len(new))
+        # what every new row shares goes into the statement once (SQLite binds only each row's own values)
         insert_values(connection, table.name, ITEM_COLUMNS, [
-            (row_id, company_id, f, row[1], row[2], "open", row[3], row[4], row[5], now, now, 1, batch_id)
-            for row_id, f in zip(ids, new) for row in (by_print[f],)], cursor=cursor)
+            (row_id, f, *by_print[f][1:6]) for row_id, f in zip(ids, new)],
+            constants={"company_id": company_id, "status": "open", "first_seen_at": now, "last_seen_at": now,
+                       "times_seen": 1, "batch_id": batch_id}, cursor=cursor)
         documents = []
         for row_id, f in zip(ids, new):
             refs = by_print[f][6]

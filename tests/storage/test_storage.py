@@ -3,6 +3,7 @@ path, and storing the same records twice."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date
 from decimal import Decimal
 
@@ -15,6 +16,7 @@ from ledger.documents import BankTransaction, InvoiceLine, SalesInvoice
 from ledger.money import CURRENCY_MINOR_UNITS, Money
 from ledger.settings import load_chart, load_company
 from ledger.storage import migrate
+from ledger.storage.engine import PAGE_SIZE, make_engine
 from ledger.storage.read import counts_by_kind, load_bank_transactions, load_counterparties
 from ledger.storage.store import store, sync_company
 from ledger.storage.tables import DocumentLineRow, DocumentRow
@@ -46,6 +48,27 @@ def test_sqlite_runs_in_wal_with_foreign_keys(sqlite_engine) -> None:
     with sqlite_engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_a_new_sqlite_database_gets_large_pages_and_an_old_one_keeps_its_own(sqlite_engine, tmp_path) -> None:
+    migrate.upgrade(sqlite_engine)
+    with sqlite_engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA page_size").scalar() == PAGE_SIZE == 16384
+    old = tmp_path / "old.db"   # made before: 4 KiB pages, a rollback journal, a row
+    with sqlite3.connect(old) as made:
+        made.execute("CREATE TABLE t (x)")
+        made.execute("INSERT INTO t VALUES (1)")
+    made.close()
+    engine = make_engine(f"sqlite:///{old}")
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("INSERT INTO t VALUES (2)")
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA page_size").scalar() == 4096
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("SELECT x FROM t ORDER BY x").scalars().all() == [1, 2]
+    finally:
+        engine.dispose()
 
 
 def txn(txn_id: str, amount: Money) -> BankTransaction:
