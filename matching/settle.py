@@ -551,9 +551,10 @@ class Settler:
         ascending = sorted(opens)
         amounts = np.array(opens, dtype=np.int64)
         for size in range(2, min(self.rules.max_batch_invoices, len(candidates)) + 1):
-            # no ``size`` of them can add up to the target: the smallest sum above it ends the search,
-            # the largest below it skips to the next size (most payments that come here have no solution)
-            if sum(ascending[:size]) > target:
+            # no ``size`` of them can add up to the target: the smallest sum above it ends the search (open
+            # amounts are never negative, so a larger size only adds), the largest below it skips to the next
+            # size (most payments that come here have no solution)
+            if sum(ascending[:size]) > target and ascending[0] >= 0:
                 break
             if sum(ascending[-size:]) < target:
                 continue
