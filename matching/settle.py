@@ -144,6 +144,7 @@ class Settler:
         # documents a person marked as duplicates (doc_type, doc_no): no payment may settle them
         self.blocked = {i for i, (side, number) in enumerate(zip(items.side, items.number))
                         if (SIDES[side], number) in blocked} if blocked else set()
+        self.restricted = bool(self.rejected or self.blocked)   # else every pair is allowed (see _allowed)
         self.open = list(items.open_minor)
         self.result = Settlement(open_minor=self.open)
         # item → the payments that settled it by auto links: the first in an array (a million items get
@@ -279,7 +280,7 @@ class Settler:
     def _by_reference_exact(self, p: int, side: int) -> bool:
         """The common case, without building lists: one number, exactly an open invoice, paid in full."""
         tokens = self.tokens[p]
-        if len(tokens) != 1 or self.rejected or self.blocked:
+        if len(tokens) != 1 or self.restricted:
             return False
         item = self.by_number[side].get(tokens[0])
         if item is None:
@@ -295,7 +296,7 @@ class Settler:
 
     def _link(self, item: int, p: int, allocation: int, rule: str, comparisons: Comparisons,
               tie: bool = False) -> None:
-        if (self.blocked or self.rejected) and not self._allowed(item, p):
+        if self.restricted and not self._allowed(item, p):
             return
         score = _score(comparisons)
         auto = score >= self.rules.auto_accept and not tie
@@ -477,13 +478,13 @@ class Settler:
         if span is None:
             return []
         day, members, days, open_minor = self.pay.day[p], self.block_order, self.block_day, self.open
-        checked, last = self.blocked or self.rejected, day + 5
+        restricted, last = self.restricted, day + 5
         found = []
         for position in range(bisect_left(days, day - self.window, *span), span[1]):
             if days[position] > last:
                 break
             item = members[position]
-            if open_minor[item] > 0 and (not checked or self._allowed(item, p)):
+            if open_minor[item] > 0 and (not restricted or self._allowed(item, p)):
                 found.append(item)
                 if limit is not None and len(found) == limit:
                     break
@@ -492,14 +493,14 @@ class Settler:
     def _amount_matches(self, p: int, lo: int, hi: int, fits) -> list[int]:
         """Items of the payer's block from the sorted-amount search, plus those whose open amount
         changed in this pass, that still fit (``fits(open)``), in (date, number) order."""
-        day, open_minor, checked = self.pay.day[p], self.open, self.blocked or self.rejected
+        day, open_minor, restricted = self.pay.day[p], self.open, self.restricted
         found = {i for i in self.by_amount[lo:hi].tolist() if open_minor[i] == self.items.open_minor[i]
-                 and fits(open_minor[i]) and self._in_window(i, day) and (not checked or self._allowed(i, p))
+                 and fits(open_minor[i]) and self._in_window(i, day) and (not restricted or self._allowed(i, p))
                  } if hi > lo else set()
         dirty = self.dirty.get(int(self.pay_block[p]))
         if dirty:
             found.update(i for i in dirty if fits(open_minor[i]) and self._in_window(i, day)
-                         and (not checked or self._allowed(i, p)))
+                         and (not restricted or self._allowed(i, p)))
         return sorted(found, key=self.rank_of.__getitem__) if len(found) > 1 else list(found)
 
     def _by_party(self, p: int, side: int) -> bool:
