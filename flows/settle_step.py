@@ -358,7 +358,7 @@ def _apply_settlements(connection: Connection, sides: list[SideResult], run: Set
     """The open amounts both sides changed: reduced, or closed (the row leaves ``open_item``). Closing
     more than half the table (a first load) drops its indexes first and builds them again for the rows
     left (a million closed: 2.3 s → 1.0 s)."""
-    closed = [(row_id,) for side in sides for row_id in side.closed]
+    closed = [row_id for side in sides for row_id in side.closed]
     reduced = [change for side in sides for change in side.reduced]
     for side in sides:
         side.reduced, side.closed = [], []

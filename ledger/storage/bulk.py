@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -43,7 +44,8 @@ def indexes_built_after(connection: Connection, table: Table, bulk: bool) -> Ite
     a smaller commit; 245,000 exceptions: 2.2 s → 1.8 s. An index behind a table constraint stays (SQLite
     cannot drop it). Small work into a large table keeps the indexes: building them anew would sort
     every row. A unique index still holds: building it fails on a key found twice as the insert would
-    have, and the transaction rolls back, the drop with it."""
+    have, and the transaction rolls back, the drop with it. The indexes are sorted as ``sorted_in_threads``
+    says."""
     if not bulk or connection.dialect.name != "sqlite":
         yield
         return
@@ -54,8 +56,29 @@ def indexes_built_after(connection: Connection, table: Table, bulk: bool) -> Ite
     for index in indexes:
         index.drop(connection)
     yield
-    for index in indexes:
-        index.create(connection)
+    with sorted_in_threads(driver):
+        for index in indexes:
+            index.create(connection)
+
+
+SORT_CHUNK_KIB = 16 * 1024   # the memory of one sorted run of an index build (see sorted_in_threads)
+
+
+@contextmanager
+def sorted_in_threads(driver) -> Iterator[None]:
+    """While SQLite builds indexes on ``driver`` (a sqlite3 connection): its sorter sorts runs of
+    ``SORT_CHUNK_KIB`` in helper threads, one per core, and merges them, instead of sorting every key in
+    one run in this thread (the run's size follows the page cache, which a bulk write makes large).
+    Match_link's unique index over a million links: 3.6–4.3 s → 2.0–2.7 s, the other index 1.2–1.6 s →
+    0.9–1.2 s (2 cores, in turns). The cache size is put back after."""
+    cache = driver.execute("PRAGMA cache_size").fetchone()[0]
+    driver.execute(f"PRAGMA threads = {min(os.cpu_count() or 1, 8)}")
+    driver.execute(f"PRAGMA cache_size = -{SORT_CHUNK_KIB}")
+    try:
+        yield
+    finally:
+        driver.execute(f"PRAGMA cache_size = {cache}")
+        driver.execute("PRAGMA threads = 0")
 
 
 def param_mark(connection: Connection) -> str:

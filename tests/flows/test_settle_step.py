@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 import os
 from datetime import UTC, date, datetime
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Engine, delete, select, text
 
 from benchmarks.synth import generate
@@ -16,7 +19,13 @@ from flows.reconcile import reconcile
 from flows.settle_step import refresh_open_items_step, settle_new_transactions
 from ledger.counterparties import Counterparty, PartyNames, Role
 from ledger.settings import Tolerances
-from ledger.storage.matching_state import decide_name, load_party_keys, load_party_names
+from ledger.storage.matching_state import (
+    apply_settlement,
+    decide_name,
+    id_ranges,
+    load_party_keys,
+    load_party_names,
+)
 from ledger.storage.read import load_counterparties
 from ledger.storage.review_tables import RejectedPair
 from ledger.storage.store import store
@@ -313,3 +322,23 @@ def test_a_side_failing_in_its_own_process_fails_the_run_and_writes_nothing(tmp_
     run = settle_new_transactions(engine, COMPANY, RULES, TOLERANCES, workers=2)
     assert run.workers == 2 and run.links == {"auto": 2, "suggested": 0} and _open(engine) == {}
     engine.dispose()
+
+
+@given(st.lists(st.integers(min_value=1, max_value=60), max_size=40))
+def test_closed_ids_become_the_runs_of_consecutive_ids_they_are_made_of(ids: list[int]) -> None:
+    ranges = id_ranges(ids)
+    assert [n for first, last in ranges for n in range(first, last + 1)] == sorted(set(ids))
+    assert all(later[0] > earlier[1] + 1 for earlier, later in pairwise(ranges))   # no two runs touch
+
+
+def test_closing_by_runs_of_ids_deletes_exactly_the_closed_items(migrated: Engine) -> None:
+    _company(migrated)
+    store(migrated, COMPANY, "erp", [*PARTIES, *(sales_invoice(f"4400{n:04d}", ("A", 1, "100.00"))
+                                                 for n in range(1, 10))])
+    refresh_open_items_step(migrated, COMPANY, RULES)
+    table = OpenItemRow.__table__
+    with migrated.begin() as connection:
+        ids = dict(connection.execute(select(table.c.doc_no, table.c.id)).all())
+        closed = [ids[f"4400{n:04d}"] for n in (9, 1, 2, 3, 5, 7, 8)]   # three runs, out of order
+        assert apply_settlement(connection, [(4000, ids["44000004"])], closed) == (1, 7)
+    assert _open(migrated) == {"44000004": 4000, "44000006": 11300}

@@ -3,23 +3,28 @@ path, and storing the same records twice."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError
 
 from ledger.counterparties import Counterparty, Role
 from ledger.documents import BankTransaction, InvoiceLine, SalesInvoice
 from ledger.money import CURRENCY_MINOR_UNITS, Money
 from ledger.settings import load_chart, load_company
-from ledger.storage import migrate
+from ledger.storage import bulk, migrate
+from ledger.storage.bulk import insert_values
 from ledger.storage.engine import PAGE_SIZE, make_engine
 from ledger.storage.read import counts_by_kind, load_bank_transactions, load_counterparties
 from ledger.storage.store import store, sync_company
-from ledger.storage.tables import DocumentLineRow, DocumentRow
+from ledger.storage.tables import DocumentLineRow, DocumentRow, MatchLinkRow
 from tests.conftest import EXAMPLE_CONFIG
 
 EXPECTED_TABLES = {"company", "account", "counterparty", "counterparty_alias",
@@ -185,3 +190,40 @@ def test_documents_read_back_equal_what_was_stored(migrated) -> None:
     with migrated.connect() as connection:
         loaded = load_documents(connection, company_id)
     assert sorted(loaded, key=lambda d: d.key) == sorted(expected, key=lambda d: d.key)
+
+
+def test_indexes_built_after_a_bulk_write_are_sorted_in_threads_and_the_connection_is_left_as_it_was(
+        sqlite_engine, monkeypatch) -> None:
+    migrate.upgrade(sqlite_engine)
+    table = MatchLinkRow.__table__
+    columns = ("company_id", "from_type", "from_no", "to_type", "to_no", "decision", "score", "rule",
+               "rule_version", "decided_by", "decided_at", "evidence")
+    row = ("acme", "sales_invoice", "44001234", "bank_txn", "3105:T1", "auto", 1.0, "reference", "1", "yecai",
+           "2026-12-01 00:00:00", "[]")
+    with sqlite_engine.connect() as connection:
+        connection.exec_driver_sql("INSERT INTO company (id, name, base_currency) VALUES ('acme', 'Acme', 'CNY')")
+        connection.commit()
+        driver = connection.connection.dbapi_connection
+        driver.execute("PRAGMA cache_size = -65536")
+        seen = []
+        real = bulk.sorted_in_threads
+
+        @contextmanager
+        def watched(conn):
+            with real(conn):
+                seen.append((conn.execute("PRAGMA threads").fetchone()[0],
+                             conn.execute("PRAGMA cache_size").fetchone()[0]))
+                yield
+
+        monkeypatch.setattr(bulk, "sorted_in_threads", watched)
+        with connection.begin(), bulk.indexes_built_after(connection, table, True):
+            insert_values(connection, table.name, columns, [row, (*row[:4], "3105:T2", *row[5:])])
+        with pytest.raises(IntegrityError), connection.begin(), bulk.indexes_built_after(connection, table, True):
+            insert_values(connection, table.name, columns, [row])   # the pair again: the unique index fails
+        assert seen == [(min(os.cpu_count() or 1, 8), -bulk.SORT_CHUNK_KIB)] * 2
+        assert (driver.execute("PRAGMA threads").fetchone()[0], driver.execute("PRAGMA cache_size").fetchone()[0]
+                ) == (0, -65536)
+        assert [r[0] for r in driver.execute("SELECT to_no FROM match_link ORDER BY id")] == ["3105:T1", "3105:T2"]
+        assert {name for (name,) in driver.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'match_link' "
+                                                   "AND type = 'index' AND sql IS NOT NULL")} == {
+            "ix_match_link_to", "ux_match_link_pair"}
