@@ -222,10 +222,8 @@ class PartyIndex:
                 else:
                     results[i] = Resolution(None, 0.0, "none")
         brief = [key for key in pending if _CJK.search(key) and len(key) <= 4]
-        if len(brief) > SCANNED_PIECES:
-            short = {key: self._short_name(self.pieces.get(key, [])) for key in brief}
-        else:
-            short = {key: self._short_name(self._containing(key)) for key in brief}
+        hits = (lambda key: self.pieces.get(key, [])) if len(brief) > SCANNED_PIECES else self._containing
+        short = {key: self._short_name(hits(key)) for key in brief}
         chinese = [key for key in pending if short.get(key) is None and _CJK.search(key)]
         for key in [k for k in pending if not _CJK.search(k)]:   # 'Qingdao Haier Zhijia Co., Ltd.'
             owners = self.pinyin.get(key) if len(key) >= 6 else None

@@ -70,15 +70,16 @@ def sorted_in_threads(driver) -> Iterator[None]:
     ``SORT_CHUNK_KIB`` in helper threads, one per core, and merges them, instead of sorting every key in
     one run in this thread (the run's size follows the page cache, which a bulk write makes large).
     Match_link's unique index over a million links: 3.3–4.3 s → 2.0–2.7 s (2 cores, in turns; its
-    bank-side index, whose keys come presorted, 0.9–1.3 s either way). The cache size is put back after."""
-    cache = driver.execute("PRAGMA cache_size").fetchone()[0]
+    bank-side index, whose keys come presorted, 0.9–1.3 s either way). The connection's cache size and
+    threads are put back after."""
+    cache, threads = (driver.execute(f"PRAGMA {name}").fetchone()[0] for name in ("cache_size", "threads"))
     driver.execute(f"PRAGMA threads = {min(os.cpu_count() or 1, 8)}")
     driver.execute(f"PRAGMA cache_size = -{SORT_CHUNK_KIB}")
     try:
         yield
     finally:
         driver.execute(f"PRAGMA cache_size = {cache}")
-        driver.execute("PRAGMA threads = 0")
+        driver.execute(f"PRAGMA threads = {threads}")
 
 
 def param_mark(connection: Connection) -> str:
