@@ -147,9 +147,9 @@ class Settler:
         self.restricted = bool(self.rejected or self.blocked)   # else every pair is allowed (see _allowed)
         self.open = list(items.open_minor)
         self.result = Settlement(open_minor=self.open)
-        # item → the payments that settled it by auto links: the first in an array (a million items get
+        # item → the payments that settled it by auto links: the first in a list (a million items get
         # one), any later ones in a dict
-        self.first_payer = np.full(len(items), -1, dtype=np.int64)
+        self.first_payer = [-1] * len(items)
         self.later_payers: dict[int, list[int]] = {}
         self.auto_total = 0                    # what auto links allocated to the payment being matched
         self.fx_settled: set[int] = set()      # payments settled in another currency than their invoices'
@@ -222,6 +222,15 @@ class Settler:
             for token in tokens:
                 if token not in self.by_number[side]:
                     misses[side].add(token)
+        # the common case of ``_by_reference_exact``: one number, an invoice of the payment's side in its currency
+        self.exact_item = [-1] * m
+        if not self.restricted:
+            currencies, exact_item, by_number = self.items.currency, self.exact_item, self.by_number
+            for p, (side, tokens, currency) in enumerate(zip(self.side_of, self.tokens, pay.currency)):
+                if len(tokens) == 1:
+                    item = by_number[side].get(tokens[0], -1)
+                    if item >= 0 and currencies[item] == currency:
+                        exact_item[p] = item
         self.near: list[dict[str, list[int]]] = []
         for side in (0, 1):
             numbers = [n for n, s in zip(self.items.number, self.items.side) if s == side] if misses[side] else []
@@ -258,47 +267,47 @@ class Settler:
     # --- the pass -------------------------------------------------------------------------
     def run(self, pay: Payments) -> Settlement:
         self._prepare(pay)
-        order = sorted(range(len(pay)), key=lambda p: (pay.day[p], pay.account_no[p], pay.txn_id[p]))
-        tolerance, links, fees = self.tolerance, self.result.links, self.result.fees
+        places = list(zip(pay.day, pay.account_no, pay.txn_id))
+        order = sorted(range(len(pay)), key=places.__getitem__)
+        del places
+        tolerance, links, fees, settled = self.tolerance, self.result.links, self.result.fees, self.result.settled
+        exact_item, open_minor, tokens, side_of = self.exact_item, self.open, self.tokens, self.side_of
+        amounts, currencies, accounts, fx_settled = pay.amount_minor, pay.currency, pay.counterparty_account, \
+            self.fx_settled
+        check_accounts = bool(self.bank_accounts)
         for p in order:
             self.current = p
             before = len(links)
             self.auto_total = 0
-            side = self.side_of[p]
+            paid, item = abs(amounts[p]), exact_item[p]
+            if item >= 0 and 0 < open_minor[item] == paid:
+                self._by_reference_exact(p, item)
             # no number in the remittance: no reference to settle by (``_by_reference`` would find none)
-            if not (self._by_reference_exact(p, side) or (self.tokens[p] and self._by_reference(p, side))
-                    or self._by_party(p, side)):
-                self._by_amount_only(p, side)
+            elif not ((tokens[p] and self._by_reference(p, side_of[p])) or self._by_party(p, side_of[p])):
+                self._by_amount_only(p, side_of[p])
             if len(links) > before:
-                if p in self.fx_settled or self.auto_total + fees.get(p, 0) >= abs(
-                        pay.amount_minor[p]) - tolerance[pay.currency[p]]:
-                    self.result.settled.add(p)
-                if pay.amount_minor[p] <= 0 and pay.counterparty_account[p]:
+                if p in fx_settled or self.auto_total + fees.get(p, 0) >= paid - tolerance[currencies[p]]:
+                    settled.add(p)
+                if check_accounts and amounts[p] <= 0 and accounts[p]:
                     self._account_check(p, links[before:])
         return self.result
 
-    def _by_reference_exact(self, p: int, side: int) -> bool:
-        """The common case, without building lists: one number, exactly an open invoice, paid in full."""
-        tokens = self.tokens[p]
-        if len(tokens) != 1 or self.restricted:
-            return False
-        item = self.by_number[side].get(tokens[0])
-        if item is None:
-            return False
-        pay, left = self.pay, self.open[item]
-        if left <= 0 or left != abs(pay.amount_minor[p]) or self.items.currency[item] != pay.currency[p]:
-            return False
-        party = self._party(p, {self.items.party[item]})
+    def _by_reference_exact(self, p: int, item: int) -> None:
+        """The common case, without building lists: one number, exactly an open invoice in the payment's
+        currency (``exact_item``), paid in full; nothing restricted. Scored as ``_score`` would: the
+        reference and the amount count 1.0."""
+        party = self._party_of(p, self.items.party[item])
         if party[1] in ("unknown", "ambiguous"):
-            party = ("counterparty", "via_reference", 0.97, pay.party_matched[p])
-        self._link(item, p, left, "reference", (("reference", "exact", 1.0, tokens[0]), party, _EXACT_AMOUNT))
-        return True
+            party = ("counterparty", "via_reference", 0.97, self.pay.party_matched[p])
+        self._link(item, p, self.open[item], "reference",
+                   (("reference", "exact", 1.0, self.tokens[p][0]), party, _EXACT_AMOUNT), score=round(party[2], 4))
 
     def _link(self, item: int, p: int, allocation: int, rule: str, comparisons: Comparisons,
-              tie: bool = False) -> None:
+              tie: bool = False, score: float | None = None) -> None:
         if self.restricted and not self._allowed(item, p):
             return
-        score = _score(comparisons)
+        if score is None:
+            score = _score(comparisons)
         auto = score >= self.rules.auto_accept and not tie
         self.result.links.append(SettlementLink(item, p, allocation, auto, score, rule, comparisons))
         if auto:
@@ -317,7 +326,7 @@ class Settler:
 
     def _payers(self, item: int) -> list[int]:
         """The payments whose auto links settled ``item`` so far, in the order they came."""
-        first = int(self.first_payer[item])
+        first = self.first_payer[item]
         return [] if first < 0 else [first, *self.later_payers.get(item, ())]
 
     def _ref(self, item: int, amount: int | None = None) -> tuple[str, str, int | None, str | None]:
@@ -332,12 +341,17 @@ class Settler:
         self.result.finding_payment.append(self.current)
 
     def _party(self, p: int, owners: set[int]) -> tuple[str, str, float, str]:
-        """The counterparty comparison; one shared tuple per distinct value (a payer pays many times)."""
+        """The counterparty comparison for the items of ``owners``; one shared tuple per distinct value (a
+        payer pays many times)."""
+        return self._party_of(p, next(iter(owners)) if len(owners) == 1 else None)
+
+    def _party_of(self, p: int, owner: int | None) -> tuple[str, str, float, str]:
+        """``_party`` for items of one owner (``None``: of several)."""
         party, matched = self.pay.party[p], self.pay.party_matched[p]
         if party < 0:
             level = "ambiguous" if self.pay.party_level[p] == "ambiguous" else "unknown"
             comparison = ("counterparty", level, 0.75, matched)
-        elif owners != {party}:
+        elif owner != party:
             comparison = ("counterparty", "different", 0.5, matched)
         else:
             level = self.pay.party_level[p]
@@ -580,10 +594,10 @@ class Settler:
                 ("amount", "exact", 1.0, "")))
 
     def _account_check(self, p: int, made: list[SettlementLink]) -> None:
+        """A payment out (with the account it went to) whose auto links settle a supplier's invoices: that
+        account among the supplier's accounts on file, where it has any."""
         pay = self.pay
         account = pay.counterparty_account[p]
-        if pay.amount_minor[p] > 0 or not account or not self.bank_accounts:
-            return
         plain = account.replace(" ", "")
         for link in made:
             if not link.auto:

@@ -234,7 +234,7 @@ def _fetch_columns(connection: Connection, sql: str, parameters: tuple, *, share
             for i, values in enumerate(zip(*chunk)):
                 if i in shared:
                     memo = memos[i]
-                    columns[i] += [memo.setdefault(v, v) for v in values]
+                    columns[i] += map(memo.setdefault, values, values)
                 else:
                     columns[i] += values
             del chunk
