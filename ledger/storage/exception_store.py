@@ -10,7 +10,15 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, select, update
 
 from ledger.exceptions import ExceptionCode, ExceptionItem, ExceptionRow
-from ledger.storage.bulk import driver_cursor, driver_rows_in, driver_value, insert_values, new_ids, param_mark
+from ledger.storage.bulk import (
+    driver_cursor,
+    driver_rows,
+    driver_rows_in,
+    driver_value,
+    insert_values,
+    new_ids,
+    param_mark,
+)
 from ledger.storage.tables import ExceptionDocumentRow, ExceptionItemRow
 
 
@@ -44,7 +52,9 @@ def raise_exception_rows(connection: Connection, company_id: str, rows: Sequence
     table = ExceptionItemRow.__table__
     by_print = {row[0]: row for row in rows}
     fingerprints = list(by_print)
-    known: dict[str, int] = dict(driver_rows_in(   # driver rows: no statement to compile per chunk
+    # a company's first exceptions (a first load's 245,000) skip looking each one up (0.2 s)
+    first = not driver_rows(connection, f"SELECT 1 FROM {table.name} WHERE company_id = {{}} LIMIT 1", (company_id,))
+    known: dict[str, int] = {} if first else dict(driver_rows_in(   # driver rows: no statement to compile per chunk
         connection, f"SELECT fingerprint, id FROM {table.name} WHERE company_id = {{}} AND fingerprint IN ({{values}})",
         (company_id,), fingerprints))
     now = driver_value(connection, table, "last_seen_at", datetime.now(UTC))
