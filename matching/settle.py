@@ -218,19 +218,16 @@ class Settler:
         self.side_of = [0 if a > 0 else 1 for a in pay.amount_minor]
         self.tokens = extract_all(pay.remittance)
         misses = [set[str](), set[str]()]
-        for side, tokens in zip(self.side_of, self.tokens):
-            for token in tokens:
-                if token not in self.by_number[side]:
-                    misses[side].add(token)
         # the common case of ``_by_reference_exact``: one number, an invoice of the payment's side in its currency
-        self.exact_item = [-1] * m
-        if not self.restricted:
-            currencies, exact_item, by_number = self.items.currency, self.exact_item, self.by_number
-            for p, (side, tokens, currency) in enumerate(zip(self.side_of, self.tokens, pay.currency)):
-                if len(tokens) == 1:
-                    item = by_number[side].get(tokens[0], -1)
-                    if item >= 0 and currencies[item] == currency:
-                        exact_item[p] = item
+        self.exact_item = exact_item = [-1] * m
+        currencies, by_number, single = self.items.currency, self.by_number, not self.restricted
+        for p, (side, tokens, currency) in enumerate(zip(self.side_of, self.tokens, pay.currency)):
+            for token in tokens:
+                item = by_number[side].get(token, -1)
+                if item < 0:
+                    misses[side].add(token)
+                elif single and len(tokens) == 1 and currencies[item] == currency:
+                    exact_item[p] = item
         self.near: list[dict[str, list[int]]] = []
         for side in (0, 1):
             numbers = [n for n, s in zip(self.items.number, self.items.side) if s == side] if misses[side] else []
@@ -294,20 +291,18 @@ class Settler:
 
     def _by_reference_exact(self, p: int, item: int) -> None:
         """The common case, without building lists: one number, exactly an open invoice in the payment's
-        currency (``exact_item``), paid in full; nothing restricted. Scored as ``_score`` would: the
-        reference and the amount count 1.0."""
+        currency (``exact_item``), paid in full; nothing restricted."""
         party = self._party_of(p, self.items.party[item])
         if party[1] in ("unknown", "ambiguous"):
             party = ("counterparty", "via_reference", 0.97, self.pay.party_matched[p])
         self._link(item, p, self.open[item], "reference",
-                   (("reference", "exact", 1.0, self.tokens[p][0]), party, _EXACT_AMOUNT), score=round(party[2], 4))
+                   (("reference", "exact", 1.0, self.tokens[p][0]), party, _EXACT_AMOUNT))
 
     def _link(self, item: int, p: int, allocation: int, rule: str, comparisons: Comparisons,
-              tie: bool = False, score: float | None = None) -> None:
+              tie: bool = False) -> None:
         if self.restricted and not self._allowed(item, p):
             return
-        if score is None:
-            score = _score(comparisons)
+        score = _score(comparisons)
         auto = score >= self.rules.auto_accept and not tie
         self.result.links.append(SettlementLink(item, p, allocation, auto, score, rule, comparisons))
         if auto:
