@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import cache, partial
 
 from sqlalchemy import Connection
 
@@ -21,30 +22,51 @@ from matching.rules import MatchingRules
 
 
 def cached_resolver(connection: Connection, company_id: str, rules: MatchingRules,
-                    names: Iterable[str] | None = None, version: str | None = None) -> tuple[CachedResolver, str]:
+                    names: Iterable[str] | None = None,
+                    version: str | Callable[[], str] | None = None) -> tuple[CachedResolver, str]:
     """A resolver holding the decisions still valid for this master data, and that master data's version.
 
     With ``names`` (the incremental step): only those names' decisions are read, and master data is
     read (only the names of each party) only if one of them is new, which must happen while
     ``connection`` is open; tax ids and bank accounts are read at once, as plain columns.
-    ``version``: the master data's version where the caller has read it already.
+    ``version``: the master data's version where the caller has read it already, or where it comes
+    from (called only once the names' decisions are read, with ``names``).
     """
-    version = version or master_version(connection, company_id, rules.version)
-    stored = load_name_cache(connection, company_id, version, only=names)
-    cache = {name: Resolution(c.party, c.score, c.level, c.matched) for name, c in stored.items()}
-    options = {"threshold": rules.name_threshold, "margin": rules.name_margin}
     if names is None:
+        version = _version(connection, company_id, rules, version)
+        stored = load_name_cache(connection, company_id, version)
         keys = {name: c.key for name, c in stored.items() if c.key}
-        return CachedResolver(load_counterparties(connection, company_id), cache, keys=keys, **options), version
+        return CachedResolver(load_counterparties(connection, company_id), _cache(stored), keys=keys,
+                              **_options(rules)), version
     tax_ids, accounts = load_party_keys(connection, company_id)
+    # the version is asked for once, when the decisions are read (the rows first, then only the valid ones)
+    resolved = version if isinstance(version, str) else cache(partial(_version, connection, company_id, rules,
+                                                                       version))
+    stored = load_name_cache(connection, company_id, resolved, only=names)
 
     def master_data() -> list:
         parties, keys = load_party_names(connection, company_id)
         resolver.keys.update(keys)
         return parties
 
-    resolver = CachedResolver(master_data, cache, tax_ids=tax_ids, accounts=accounts, keys={}, **options)
-    return resolver, version
+    resolver = CachedResolver(master_data, _cache(stored), tax_ids=tax_ids, accounts=accounts, keys={},
+                              **_options(rules))
+    return resolver, resolved if isinstance(resolved, str) else resolved()
+
+
+def _version(connection: Connection, company_id: str, rules: MatchingRules,
+             version: str | Callable[[], str] | None) -> str:
+    if version is None:
+        return master_version(connection, company_id, rules.version)
+    return version if isinstance(version, str) else version()
+
+
+def _cache(stored: dict[str, CachedName]) -> dict[str, Resolution]:
+    return {name: Resolution(c.party, c.score, c.level, c.matched) for name, c in stored.items()}
+
+
+def _options(rules: MatchingRules) -> dict[str, float]:
+    return {"threshold": rules.name_threshold, "margin": rules.name_margin}
 
 
 def save_names(connection: Connection, company_id: str, version: str, resolver: CachedResolver) -> int:

@@ -156,9 +156,9 @@ def settle_side(connection: Connection, job: SideJob, sink: Callable[[list[tuple
         if ready is not None:
             ready(result)
         return result
-    version = job.version if isinstance(job.version, str) else job.version()
+    # the version (from the parent, in a process of its own) is waited for only once the names' decisions are read
     resolver, _version = cached_resolver(connection, job.company_id, job.rules,
-                                         names={n for n in bank.counterparty if n}, version=version)
+                                         names={n for n in bank.counterparty if n}, version=job.version)
     laps.append(time.perf_counter())
     payer = resolver.resolve(bank.counterparty, accounts=bank.counterparty_account)
     new_names, by_account = resolver.new, resolver.by_account

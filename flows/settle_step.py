@@ -17,7 +17,9 @@ import gc
 import heapq
 import multiprocessing
 import os
+import queue
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -246,7 +248,10 @@ class _InProcess:
 class _Forked:
     """The two sides' processes. Each answers twice: its settlement (``settled``), then where it spooled its
     links, its timings and its peak memory (``write_links``, which writes them: copied from the spool
-    attached as ``SPOOL`` + side where ``attached``, else read back from the pickles)."""
+    attached as ``SPOOL`` + side where ``attached``, else read back from the pickles). A thread per side
+    reads its answers as they come (a side never waits for this process to take them), so that money in's
+    links, once spooled, are written while money out still settles (a nightly delta's side for supplier
+    payments, which resolves new payees, ends a second after the other)."""
 
     forked = True
 
@@ -256,6 +261,9 @@ class _Forked:
         url = engine.url.render_as_string(hide_password=False)
         context = multiprocessing.get_context("fork")
         self.children: list[tuple[SideJob, BaseProcess, MultiConnection]] = []
+        self.answers: queue.SimpleQueue = queue.SimpleQueue()   # (side's place, its answer's number, answer)
+        self.spools: dict[int, tuple] = {}      # each side's second answer, once read
+        self.written = 0                        # sides whose links are written (the first ones, in side order)
         try:
             for job in jobs:
                 here, there = context.Pipe()
@@ -269,20 +277,55 @@ class _Forked:
                     pipe.send(version())
                 except OSError:   # that side has ended already: reading its result tells why
                     pass
+            for n, child in enumerate(self.children):
+                threading.Thread(target=self._read, args=(n, *child), name=f"yecai-settle-read-{n}",
+                                 daemon=True).start()
         except BaseException:
             self.close()
             raise
 
+    def _read(self, n: int, job: SideJob, child: BaseProcess, pipe: MultiConnection) -> None:
+        for answer in range(2):
+            try:
+                self.answers.put((n, answer, ("ok", _side_result(job, child, pipe))))
+            except BaseException as error:   # raised where the answer is taken
+                self.answers.put((n, answer, ("error", error)))
+                return
+
+    def _next(self) -> tuple[int, int, object]:
+        n, answer, (status, payload) = self.answers.get()
+        if status == "error":
+            raise payload
+        return n, answer, payload
+
     def settled(self) -> Iterator[SideResult]:
-        for child in self.children:
-            yield _side_result(*child)
+        """Both settlements, in side order; links spooled meanwhile are written as their turn comes."""
+        results: dict[int, SideResult] = {}
+        while len(results) < len(self.children):
+            n, answer, payload = self._next()
+            if answer == 0:
+                results[n] = payload
+            else:
+                self._spooled(n, payload)
+        for n in range(len(self.children)):
+            yield results[n]
 
     def write_links(self, n: int, side: SideResult) -> None:
-        side.links, side.seconds, side.peak_gb = _side_result(*self.children[n])
-        if self.attached:
-            self.writer.copy(f"{SPOOL}{self.children[n][0].side}")
-        else:
-            self.writer(spooled_links(side))
+        while self.written <= n:   # every settlement is in: what comes now are links spooled
+            k, _answer, answer = self._next()
+            self._spooled(k, answer)
+        side.links, side.seconds, side.peak_gb = self.spools[n]
+
+    def _spooled(self, n: int, answer: tuple) -> None:
+        """A side's links are spooled: written, with those of the sides after it that are, once the sides
+        before it have theirs written (money in first)."""
+        self.spools[n] = answer
+        while self.written in self.spools:
+            if self.attached:
+                self.writer.copy(f"{SPOOL}{self.children[self.written][0].side}")
+            else:
+                self.writer(spooled_links(SideResult(links=self.spools[self.written][0])))
+            self.written += 1
 
     def close(self) -> None:
         for _job, child, pipe in self.children:

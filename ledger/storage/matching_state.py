@@ -91,20 +91,31 @@ class CachedName:
     key: str = ""           # the normalised name
 
 
-def load_name_cache(connection: Connection, company_id: str, version: str,
+def load_name_cache(connection: Connection, company_id: str, version: str | Callable[[], str],
                     only: Iterable[str] | None = None) -> dict[str, CachedName]:
     """Decisions still valid: automatic ones made against this master data, and every reviewer's.
 
     ``only``: just these names (a nightly delta asks for the names on its new transactions,
-    not for every name ever seen)."""
-    query = ("SELECT n.name, p.external_id, n.level, n.score, n.matched, n.name_key FROM party_name n "
-             "LEFT JOIN counterparty p ON p.id = n.party_id WHERE n.company_id = {} "
-             "AND (n.master_version = {} OR n.decided_by != {})")
-    if only is None:
-        rows = driver_rows(connection, query, (company_id, version, AGENT))
+    not for every name ever seen). ``version`` may be where the master data's version comes from,
+    called once the rows are read (a side of the cash step reads them while another process
+    works the version out), which then keeps the valid ones."""
+    if callable(version):
+        query = ("SELECT n.name, p.external_id, n.level, n.score, n.matched, n.name_key, n.master_version, "
+                 "n.decided_by FROM party_name n LEFT JOIN counterparty p ON p.id = n.party_id "
+                 "WHERE n.company_id = {}")
+        parameters: tuple = (company_id,)
     else:
-        rows = driver_rows_in(connection, query + " AND n.name IN ({values})", (company_id, version, AGENT),
-                              sorted(set(only)))
+        query = ("SELECT n.name, p.external_id, n.level, n.score, n.matched, n.name_key FROM party_name n "
+                 "LEFT JOIN counterparty p ON p.id = n.party_id WHERE n.company_id = {} "
+                 "AND (n.master_version = {} OR n.decided_by != {})")
+        parameters = (company_id, version, AGENT)
+    if only is None:
+        rows = driver_rows(connection, query, parameters)
+    else:
+        rows = driver_rows_in(connection, query + " AND n.name IN ({values})", parameters, sorted(set(only)))
+    if callable(version):
+        current = version()
+        rows = [row[:6] for row in rows if row[6] == current or row[7] != AGENT]
     return {name: CachedName(party, level, score, matched, key) for name, party, level, score, matched, key in rows}
 
 
