@@ -23,6 +23,7 @@ from ledger.storage.matching_state import (
     apply_settlement,
     decide_name,
     id_ranges,
+    load_name_cache,
     load_party_keys,
     load_party_names,
 )
@@ -106,6 +107,27 @@ def test_names_are_resolved_once_and_reviewers_decisions_are_honoured(migrated: 
     store(migrated, COMPANY, "bank", [txn("T3", "1130.00", counterparty="海尔", remittance="货款", days=6)])
     third = settle_new_transactions(migrated, COMPANY, RULES, TOLERANCES)
     assert third.new_names == 0 and "3105:T3" in _unknown_payers(migrated)   # else 海尔 is short for C1
+
+
+def test_decisions_read_before_the_version_is_known_are_those_valid_for_it(migrated: Engine) -> None:
+    """A side of the cash step reads its names' decisions while another process works the master data's
+    version out: the rows come first, the version after (asked for once), and what is kept is what the
+    version given at once would have read: the matcher's decisions for that version and every reviewer's."""
+    _company(migrated)
+    rows = [("海尔智家", "yecai", "v2", "exact"), ("立讯", "yecai", "v1", "fuzzy"),   # v1: before an alias changed
+            ("海尔", "li.hua", "v1", "reviewer"), ("大华", "yecai", "v2", "none")]
+    with migrated.begin() as connection:
+        for name, decided_by, version, level in rows:
+            connection.execute(PartyNameRow.__table__.insert().values(
+                company_id=COMPANY, name=name, name_key=name, party_id=None, level=level, score=0.9, matched="",
+                master_version=version, decided_by=decided_by, decided_at=datetime.now(UTC)))
+    asked: list[str] = []
+    with migrated.connect() as connection:
+        for only in (None, ["海尔智家", "立讯", "海尔"]):
+            known = load_name_cache(connection, COMPANY, "v2", only=only)
+            later = load_name_cache(connection, COMPANY, lambda: asked.append("v2") or "v2", only=only)
+            assert later == known and set(known) == ({"海尔智家", "海尔", "大华"} & set(only or known))
+    assert asked == ["v2", "v2"]     # once per read
 
 
 def _unknown_payers(engine: Engine) -> set[str]:
