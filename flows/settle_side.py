@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 
-from flows.names import cached_resolver
+from flows.names import cached_resolver, index_tables
 from ledger.exceptions import ExceptionRow
 from ledger.settings import Tolerances
 from ledger.storage.engine import PAGE_SIZE
@@ -69,6 +69,7 @@ class SideResult:
     closed: list[int] = field(default_factory=list)                  # open item ids settled in full, ascending
     reduced: list[tuple[int, int]] = field(default_factory=list)     # (new open amount, id), ascending ids
     names: list[tuple[Place, str, str, object]] = field(default_factory=list)   # (first seen, name, key, decision)
+    index: str = ""              # the party index it built, to keep (``flows.names.index_tables``), or none
     seconds: dict[str, float] = field(default_factory=dict)
     peak_gb: float = 0.0         # the process's peak resident set when it finished (Linux; 0 elsewhere)
 
@@ -161,7 +162,7 @@ def settle_side(connection: Connection, job: SideJob, sink: Callable[[list[tuple
                                          names={n for n in bank.counterparty if n}, version=job.version)
     laps.append(time.perf_counter())
     payer = resolver.resolve(bank.counterparty, accounts=bank.counterparty_account)
-    new_names, by_account = resolver.new, resolver.by_account
+    new_names, by_account, result.index = resolver.new, resolver.by_account, index_tables(resolver)
     del resolver   # the party index and the name cache (at a million rows 0.2 GB): only the new names are left
     laps.append(time.perf_counter())
     party_ids = sorted({p for p in stored.party if p is not None}
@@ -208,7 +209,7 @@ def settle_side(connection: Connection, job: SideJob, sink: Callable[[list[tuple
     if ready is not None:
         ready(result)
         result.findings, result.unmatched, result.low_confidence = [], [], []
-        result.closed, result.reduced, result.names = [], [], []
+        result.closed, result.reduced, result.names, result.index = [], [], [], ""
     link_rows = _link_rows(items.side, items.number, items.currency, payments.number, settlement.links)
     # what the links' rows need is bound above; the rest goes (a million rows: 0.1 GB less while they are made)
     del items, payments, settlement, bank, stored, payer, places

@@ -35,7 +35,7 @@ from operator import itemgetter
 from sqlalchemy import Connection, Engine
 from sqlalchemy.pool import NullPool
 
-from flows.names import cached_resolver, save_names
+from flows.names import cached_resolver, save_index, save_names
 from flows.settle_side import (
     LINK_COLUMNS,
     SideJob,
@@ -393,6 +393,7 @@ def _write(connection: Connection, company_id: str, version: str, sides: list[Si
         names.setdefault(name, (key, CachedName(decision.counterparty_id, decision.level, decision.score,
                                                 decision.matched)))
     run.new_names = save_name_cache(connection, company_id, version, names)
+    save_index(connection, company_id, version, next((side.index for side in sides if side.index), ""))
     run.links = {"auto": sum(side.auto for side in sides), "suggested": sum(side.suggested for side in sides)}
     run.settled = sum(side.settled for side in sides)
 

@@ -15,12 +15,15 @@ dictionary; the rest is scored in one vectorised rapidfuzz ``cdist`` over unique
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from importlib.metadata import version
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -28,6 +31,7 @@ import zhconv
 from rapidfuzz import fuzz, process
 
 from ledger.counterparties import Counterparty, PartyNames
+from matching import places
 from matching.places import load_places, strip_leading_places
 
 LEGAL_FORMS_ZH = ("股份有限公司", "有限责任公司", "集团有限公司", "集团股份有限公司", "有限公司", "股份公司",
@@ -110,6 +114,17 @@ def by_identifier(by_tax: dict[str, str], by_account: dict[str, str], tax_id: st
     return None
 
 
+@lru_cache(maxsize=1)
+def index_code_version() -> str:
+    """What an index's keys depend on besides the master data: the code and place table that normalise
+    names, and the Unicode and Chinese conversion tables of the libraries doing it (an index kept by
+    other code is not used)."""
+    digest = hashlib.sha256(f"{unicodedata.unidata_version} zhconv {version('zhconv')}".encode())
+    for path in (Path(__file__), Path(places.__file__), places.PLACES_FILE):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:32]
+
+
 class FullKeys(NamedTuple):
     owners: dict[str, set[str]]   # full key → parties
     keys: list[str]               # those keys, sorted
@@ -125,11 +140,41 @@ class PartyIndex:
         keys = keys or {}
         self.parties = {p.counterparty_id: p for p in parties}
         self.threshold, self.margin = threshold, margin
-        self.by_tax = {p.tax_id: p.counterparty_id for p in self.parties.values() if p.tax_id}
-        self.by_account = {a: p.counterparty_id for p in self.parties.values() for a in p.bank_accounts}
         # core key → parties, and core (later pinyin) key → the name it came from
         self.by_key, self.source = self._key_table(lambda name: keys.get(name) or normalise(name))
         self.keys = sorted(self.by_key)
+
+    def tables(self) -> dict[str, list]:
+        """What resolving a name needs, as plain lists (JSON): every core key in order, its parties, and
+        the name it came from. ``from_tables`` makes the same index of them without reading or normalising
+        a single master name (``flows.names`` keeps them for the master data they were made of)."""
+        return {"keys": self.keys, "owners": [sorted(self.by_key[key]) for key in self.keys],
+                "source": [self.source[key] for key in self.keys]}
+
+    @classmethod
+    def from_tables(cls, tables: Mapping[str, list], parties: Callable[[], Iterable[Counterparty | PartyNames]], *,
+                    threshold: float = 0.80, margin: float = 0.05) -> PartyIndex:
+        """The index ``tables`` was made of; ``parties`` gives the parties themselves, asked only where
+        a name needs more than the core keys (a Latin name's full key, pinyin, a tax id or an account)."""
+        index = cls.__new__(cls)
+        index._parties = parties
+        index.threshold, index.margin = threshold, margin
+        index.keys = list(tables["keys"])
+        index.by_key = dict(zip(index.keys, map(set, tables["owners"]), strict=True))
+        index.source = dict(zip(index.keys, tables["source"], strict=True))
+        return index
+
+    @cached_property
+    def parties(self) -> dict[str, Counterparty | PartyNames]:   # an index made ``from_tables``: read on first need
+        return {p.counterparty_id: p for p in self._parties()}
+
+    @cached_property
+    def by_tax(self) -> dict[str, str]:
+        return {p.tax_id: p.counterparty_id for p in self.parties.values() if p.tax_id}
+
+    @cached_property
+    def by_account(self) -> dict[str, str]:
+        return {a: p.counterparty_id for p in self.parties.values() for a in p.bank_accounts}
 
     def _key_table(self, key_of: Callable[[str], str]) -> tuple[dict[str, set[str]], dict[str, str]]:
         """(key → parties, key → the first name it came from) over every party's names."""
@@ -205,9 +250,10 @@ class PartyIndex:
                 accounts: Sequence[str | None] | None = None) -> list[Resolution]:
         results: list[Resolution | None] = [None] * len(names)
         pending: dict[str, list[int]] = {}
+        identified = bool(tax_ids or accounts)   # else no party need be read for its tax id or accounts
         for i, name in enumerate(names):
             results[i] = by_identifier(self.by_tax, self.by_account, tax_ids[i] if tax_ids else None,
-                                       accounts[i] if accounts else None)
+                                       accounts[i] if accounts else None) if identified else None
             if results[i] is None:
                 key = normalise(name) if name else ""
                 owners = self.by_key.get(key)

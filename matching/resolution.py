@@ -27,10 +27,13 @@ class CachedResolver:
     def __init__(self, counterparties: Sequence[Counterparty] | Callable[[], Sequence[Counterparty | PartyNames]],
                  cache: Mapping[str, Resolution], *, threshold: float = 0.80, margin: float = 0.05,
                  keys: Mapping[str, str] | None = None, tax_ids: Mapping[str, str] | None = None,
-                 accounts: Mapping[str, str] | None = None) -> None:
+                 accounts: Mapping[str, str] | None = None,
+                 stored_index: Callable[[], Mapping[str, list] | None] | None = None) -> None:
         """``counterparties`` may be a loader, called only when a name is new; then ``tax_ids`` (tax id →
         party) and ``accounts`` (account → party) come from the caller. ``keys``: normalised keys of
-        names seen before (name → key), so the index skips normalising them."""
+        names seen before (name → key), so the index skips normalising them. ``stored_index``: the
+        index's tables (``PartyIndex.tables``) kept for this master data, or none, asked for when a name
+        is new; ``built`` tells whether the index had to be built instead (and is worth keeping)."""
         self._parties = counterparties if callable(counterparties) else list(counterparties)
         self.cache = dict(cache)
         self.keys = keys or {}
@@ -40,6 +43,7 @@ class CachedResolver:
             accounts = {a.replace(" ", ""): p.counterparty_id for p in self.counterparties for a in p.bank_accounts}
         self.by_tax, self.by_account = dict(tax_ids), dict(accounts)
         self._index: PartyIndex | None = None
+        self._stored, self.built = stored_index, False
         self.new: dict[str, tuple[str, Resolution]] = {}    # name → (normalised key, decision) made in this run
 
     @property
@@ -51,8 +55,14 @@ class CachedResolver:
     @property
     def index(self) -> PartyIndex:
         if self._index is None:
-            self._index = PartyIndex(self.counterparties, threshold=self.threshold, margin=self.margin,
-                                     keys=self.keys)
+            tables = self._stored() if self._stored is not None else None
+            if tables is not None:
+                self._index = PartyIndex.from_tables(tables, lambda: self.counterparties, threshold=self.threshold,
+                                                     margin=self.margin)
+            else:
+                self._index = PartyIndex(self.counterparties, threshold=self.threshold, margin=self.margin,
+                                         keys=self.keys)
+                self.built = True
         return self._index
 
     def resolve(self, names: Sequence[str], tax_ids: Sequence[str | None] | None = None,

@@ -14,6 +14,7 @@ master data, and any change of them invalidates the automatic cache entries thro
 from __future__ import annotations
 
 import hashlib
+import json
 import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from ledger.storage.tables import (
     DocumentRow,
     MatchCursor,
     OpenItemRow,
+    PartyIndexRow,
     PartyNameRow,
 )
 
@@ -147,6 +149,23 @@ def _names(name: str, aliases: list[str] | None) -> tuple[str, ...]:
     if len(aliases) == 1:
         return (name,) if aliases[0] == name else (name, aliases[0])
     return tuple(dict.fromkeys((name, *aliases)))
+
+
+def load_party_index(connection: Connection, company_id: str, version: str, code_version: str) -> dict | None:
+    """The party index's tables kept for this master data and code (``PartyIndexRow``), or none."""
+    table = PartyIndexRow.__table__
+    text = connection.execute(select(table.c.tables).where(
+        (table.c.company_id == company_id) & (table.c.master_version == version)
+        & (table.c.code_version == code_version))).scalar()
+    return json.loads(text) if text is not None else None
+
+
+def save_party_index(connection: Connection, company_id: str, version: str, code_version: str, tables: str) -> None:
+    """Keep ``tables`` (JSON of ``PartyIndex.tables``) as the company's party index, in place of any other."""
+    table = PartyIndexRow.__table__
+    connection.execute(delete(table).where(table.c.company_id == company_id))
+    connection.execute(table.insert().values(company_id=company_id, master_version=version,
+                                             code_version=code_version, tables=tables, made_at=datetime.now(UTC)))
 
 
 def save_name_cache(connection: Connection, company_id: str, version: str,

@@ -314,6 +314,20 @@ class PartyNameRow(SQLModel, table=True):
     decided_at: datetime
 
 
+class PartyIndexRow(SQLModel, table=True):
+    """A company's party index (``matching.parties.PartyIndex.tables``, JSON) for the master data of
+    ``master_version``, made by the normalisation of ``code_version``: a run whose statement brings a
+    few names never seen reads it instead of every party's names (``flows.names``). One per company,
+    replaced when an index is built for other master data."""
+
+    __tablename__ = "party_index"
+    company_id: str = Field(foreign_key="company.id", primary_key=True)
+    master_version: str = Field(max_length=64)
+    code_version: str = Field(max_length=64)
+    tables: str
+    made_at: datetime
+
+
 class MatchCursor(SQLModel, table=True):
     """How far the matcher has worked through a company's stored rows (by row id)."""
 

@@ -30,7 +30,7 @@ from ledger.storage.matching_state import (
 from ledger.storage.read import load_counterparties
 from ledger.storage.review_tables import RejectedPair
 from ledger.storage.store import store
-from ledger.storage.tables import MatchLinkRow, OpenItemRow, PartyNameRow
+from ledger.storage.tables import MatchLinkRow, OpenItemRow, PartyIndexRow, PartyNameRow
 from matching.rules import load_rules
 from review.learning import learn_alias
 from tests.matching.scenario import PARTIES, purchase_invoice, sales_invoice, txn
@@ -128,6 +128,37 @@ def test_decisions_read_before_the_version_is_known_are_those_valid_for_it(migra
             later = load_name_cache(connection, COMPANY, lambda: asked.append("v2") or "v2", only=only)
             assert later == known and set(known) == ({"海尔智家", "海尔", "大华"} & set(only or known))
     assert asked == ["v2", "v2"]     # once per read
+
+
+def test_new_names_are_resolved_on_the_index_kept_for_the_master_data(migrated: Engine, monkeypatch) -> None:
+    """The first run that needs the party index builds it and keeps it for its master data; a later
+    run's new names are resolved on the one kept, without reading every party's names, until master
+    data changes: then it is built again and kept for the new version."""
+    import flows.names as names
+
+    _company(migrated)
+    store(migrated, COMPANY, "erp", [*PARTIES, sales_invoice("44000001", ("A", 2, "500.00")),
+                                      sales_invoice("44000002", ("A", 3, "500.00"))])
+    refresh_open_items_step(migrated, COMPANY, RULES)   # the master names are resolved: the index is built
+    kept = PartyIndexRow.__table__
+    with migrated.connect() as connection:
+        first = connection.execute(select(kept.c.master_version, kept.c.tables)).one()
+    built = []
+    monkeypatch.setattr(names, "load_party_names", lambda *a: built.append(1) or load_party_names(*a))
+    store(migrated, COMPANY, "bank", [txn("T1", "1130.00", counterparty="青岛海尔智家股份有限公", remittance="货款"),
+                                      txn("T2", "1695.00", counterparty="海康威视", remittance="货款")])
+    run = settle_new_transactions(migrated, COMPANY, RULES, TOLERANCES)
+    assert run.new_names == 2 and not built                             # resolved on the index kept
+    assert ("44000001", "T1", "auto", 113000) in _links(migrated)       # the bank's cut name is still 海尔
+    with migrated.begin() as connection:
+        assert learn_alias(connection, COMPANY, "C1", "HAIER SMART HOME")  # master data changes
+    store(migrated, COMPANY, "bank", [txn("T3", "1695.00", counterparty="海尔智家股份有限公", remittance="货款",
+                                          days=6)])
+    settle_new_transactions(migrated, COMPANY, RULES, TOLERANCES)
+    with migrated.connect() as connection:
+        again = connection.execute(select(kept.c.master_version, kept.c.tables)).all()
+    assert built == [1] and len(again) == 1 and again[0].master_version != first.master_version
+    assert json.loads(again[0].tables)["keys"] == sorted({*json.loads(first.tables)["keys"], "haiersmarthome"})
 
 
 def _unknown_payers(engine: Engine) -> set[str]:

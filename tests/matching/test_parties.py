@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 from pathlib import Path
 
@@ -93,6 +94,22 @@ def test_short_names_are_found_alike_by_the_scan_and_by_the_index(monkeypatch) -
     assert [(r.counterparty_id, r.level) for r in scanned] == [
         ("C3", "short_name"), (None, "ambiguous"), (None, "ambiguous"), ("C6", "short_name"), ("C7", "short_name"),
         (None, "none")]
+
+
+def test_an_index_made_from_its_tables_resolves_as_the_one_built() -> None:
+    """The tables kept of an index (as JSON) make an index that answers every kind of name as the one built
+    from the parties does; it reads the parties only for what the core keys cannot answer."""
+    names = ["JINGDONG CENTURY", "北京京东世纪贸易有限公", "北京京东世纪贸易有限公司北京分", "Jenkins Group", "Jenkns LLC",
+             "京东世纪", "Qingdao Haier Zhijia Co., Ltd.", "HAIER ZHIJIA", "海尔智家股份有限公司", "青岛海尔智家股份有限公司",
+             "南京紫金山贸易有限公司", "海尔"]
+    built = PartyIndex(PARTIES)
+    asked = []
+    kept = PartyIndex.from_tables(json.loads(json.dumps(built.tables())), lambda: asked.append(1) or PARTIES)
+    assert kept.keys == built.keys and kept.by_key == built.by_key and kept.source == built.source
+    plain = ["北京京东世纪贸易有限公", "京东世纪", "南京紫金山贸易有限公司", "海尔"]   # exact, short, fuzzy: core keys
+    assert kept.resolve(plain) == built.resolve(plain) and not asked               # … and no party read
+    assert kept.resolve(names) == PartyIndex(PARTIES).resolve(names) and asked == [1]   # read once, when needed
+    assert kept.resolve(["x"], tax_ids=["914403001922038216"])[0].level == "tax_id"
 
 
 @needs_corpus
