@@ -18,8 +18,9 @@ invoices. Then, each in a fresh child process so that its peak memory is its own
 Each phase starts once the writes before it have reached the disk (``os.sync``). Prints wall
 seconds, CPU seconds (user + system of the child and of the processes it forks for the two
 sides) and peak memory per phase (the proportional set size of the child and the processes it
-forks, summed, sampled every 0.5 s), the machine's load, and its speed (a fixed Python loop timed: a
-virtual machine's speed moves from hour to hour, and runs far apart compare through it). Goals
+forks, summed, sampled every 2 s; and their resident sets summed every 0.1 s, an upper bound), the
+machine's load, and its speed (a fixed Python loop timed: a virtual machine's speed moves from
+hour to hour, and runs far apart compare through it). Goals
 (issue 5, 2 cores): full ≤ 30 s and ≤ 2.5 GB; delta ≤ 5 s.
 """
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import json
 import os
 import shutil
@@ -119,7 +121,8 @@ def phase(url: str) -> None:
     with _PssSampler() as sampler:
         run = settle_new_transactions(engine, COMPANY, load_rules(), Tolerances())
     print(json.dumps({"wall": round(time.perf_counter() - wall, 2), "cpu": round(_cpu() - cpu, 2),
-                      "rss_gb": sampler.peak_gb or max(run.peak_gb), "transactions": run.transactions,
+                      "rss_gb": sampler.peak_gb or max(run.peak_gb), "rss_sum_gb": sampler.rss_peak_gb,
+                      "transactions": run.transactions,
                       "open_items": run.open_items, "links": run.links, "settled": run.settled,
                       "closed": run.closed, "exceptions": run.exceptions, "new_names": run.new_names,
                       "workers": run.workers, "steps": run.seconds, "side_steps": run.side_seconds,
@@ -127,15 +130,18 @@ def phase(url: str) -> None:
 
 
 class _PssSampler:
-    """The peak of this process's and its children's proportional set size together (shared pages split
-    between the processes sharing them), sampled every ``every`` seconds from /proc (Linux; 0 elsewhere).
+    """The peak of this process's and its children's memory together: their proportional set size (shared
+    pages split between the processes sharing them) sampled every ``pss_every`` seconds, and the sum of
+    their resident sets, an upper bound (pages shared after a fork count once per process), every
+    ``rss_every`` seconds. From /proc (Linux; 0 elsewhere).
 
-    Not more often: a read of ``smaps_rollup`` walks the page tables of a process of a gigabyte, in this
-    process, which the sides need the two cores for. Every 50 ms the samples cost 9.5 s of CPU and
-    5.4 s of wall in a run of 29 s (the same peak within 0.04 GB: memory moves by 0.1 GB a second)."""
+    A read of ``smaps_rollup`` walks the page tables of a process, 18 ms for a gigabyte, in this process,
+    which the sides need the two cores for: every 0.5 s the samples took 5 s of CPU in a run of 50 s
+    (every 50 ms: 9.5 s of CPU and 5.4 s of wall in a run of 29 s). ``statm`` costs 0.04 ms."""
 
-    def __init__(self, every: float = 0.5) -> None:
-        self.peak_gb, self.every = 0.0, every
+    def __init__(self, pss_every: float = 2.0, rss_every: float = 0.1) -> None:
+        self.peak_gb = self.rss_peak_gb = 0.0
+        self.pss_every, self.rss_every = pss_every, rss_every
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -150,18 +156,26 @@ class _PssSampler:
             self._thread.join()
 
     def _sample(self) -> None:
-        me = os.getpid()
-        while not self._stop.wait(self.every):
+        me, page = os.getpid(), os.sysconf("SC_PAGE_SIZE")
+        every = round(self.pss_every / self.rss_every)
+        for tick in itertools.count():
+            if self._stop.wait(self.rss_every):
+                return
             pids = [me] + [int(c) for c in Path(f"/proc/{me}/task/{me}/children").read_text().split()]
-            total = 0
-            for pid in pids:
-                try:
-                    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-                        if line.startswith("Pss:"):
-                            total += int(line.split()[1])
-                except OSError:   # a child that has just ended
-                    pass
-            self.peak_gb = max(self.peak_gb, round(total / 1024 / 1024, 2))
+            resident = sum(int(_read(f"/proc/{pid}/statm", "0 0").split()[1]) for pid in pids) * page
+            self.rss_peak_gb = max(self.rss_peak_gb, round(resident / 1024 ** 3, 2))
+            if tick % every == 0:
+                total = sum(int(line.split()[1]) for pid in pids
+                            for line in _read(f"/proc/{pid}/smaps_rollup", "").splitlines() if line.startswith("Pss:"))
+                self.peak_gb = max(self.peak_gb, round(total / 1024 / 1024, 2))
+
+
+def _read(path: str, missing: str) -> str:
+    """A /proc file's text; ``missing`` for a child that has just ended."""
+    try:
+        return Path(path).read_text()
+    except OSError:
+        return missing
 
 
 def _speed() -> float:
@@ -256,7 +270,8 @@ def _report(seeded: dict, url: str, store_delta) -> None:
         print(f"       wall per step: {r['steps']}; {r['workers']} process(es) for the sides, each side's "
               f"steps: {r['side_steps']}")
         print(f"       peak RSS (GB; with the sides: parent's at the fork + each side's peak, an upper bound): "
-              f"{r.get('peak_steps', {})}")
+              f"{r.get('peak_steps', {})}; resident sets summed, sampled every 0.1 s (an upper bound): "
+              f"{r.get('rss_sum_gb', 0):.2f}")
         print(f"       exceptions {r['exceptions']:,}; open items closed {r['closed']:,}; "
               f"new names {r['new_names']:,}")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (date {date.today()})")

@@ -92,8 +92,7 @@ def _options(rules: MatchingRules) -> dict[str, float]:
 
 
 def save_names(connection: Connection, company_id: str, version: str, resolver: CachedResolver) -> int:
-    """Keep the names this run resolved for the next one, and the party index where it built one."""
-    save_index(connection, company_id, version, index_tables(resolver))
+    """Keep the names this run resolved for the next one."""
     return save_name_cache(connection, company_id, version, {
         name: (key, CachedName(r.counterparty_id, r.level, r.score, r.matched))
         for name, (key, r) in resolver.new.items()})

@@ -35,7 +35,7 @@ from operator import itemgetter
 from sqlalchemy import Connection, Engine
 from sqlalchemy.pool import NullPool
 
-from flows.names import cached_resolver, save_index, save_names
+from flows.names import cached_resolver, index_tables, save_index, save_names
 from flows.settle_side import (
     LINK_COLUMNS,
     SideJob,
@@ -104,6 +104,7 @@ def refresh_open_items_step(engine: Engine, company_id: str, rules: MatchingRule
         added = refresh_open_items(connection, company_id, lambda names, tax_ids: [
             r.counterparty_id for r in resolver.resolve(names, tax_ids=tax_ids)])
         save_names(connection, company_id, version, resolver)
+        save_index(connection, company_id, version, index_tables(resolver))   # for the cash step's new names
     return added
 
 
