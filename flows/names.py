@@ -48,12 +48,14 @@ def cached_resolver(connection: Connection, company_id: str, rules: MatchingRule
                                                                        version))
     stored = load_name_cache(connection, company_id, resolved, only=names)
 
-    def master_data() -> list:
-        parties, keys = load_party_names(connection, company_id)
-        resolver.keys.update(keys)
+    keys: dict[str, str] = {}
+
+    def master_data() -> list:   # the keys come with the names (no reference to the resolver: see CachedResolver)
+        parties, cached = load_party_names(connection, company_id)
+        keys.update(cached)
         return parties
 
-    resolver = CachedResolver(master_data, _cache(stored), tax_ids=tax_ids, accounts=accounts, keys={},
+    resolver = CachedResolver(master_data, _cache(stored), tax_ids=tax_ids, accounts=accounts, keys=keys,
                               stored_index=partial(_stored_index, connection, company_id, resolved),
                               **_options(rules))
     return resolver, resolved if isinstance(resolved, str) else resolved()

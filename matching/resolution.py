@@ -16,6 +16,7 @@ need, so a nightly run over familiar names never pays for it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from itertools import repeat
 
@@ -34,9 +35,16 @@ class CachedResolver:
         names seen before (name → key), so the index skips normalising them. ``stored_index``: the
         index's tables (``PartyIndex.tables``) kept for this master data, or none, asked for when a name
         is new; ``built`` tells whether the index had to be built instead (and is worth keeping)."""
-        self._parties = counterparties if callable(counterparties) else list(counterparties)
+        # what loads the parties once: it holds no reference to the resolver, so that nothing makes a cycle
+        # of the two (the cash step runs with the cyclic collector paused: a cycle would keep the index)
+        if callable(counterparties):
+            load = counterparties
+            self._parties: Callable[[], list] = functools.cache(lambda: list(load()))
+        else:
+            listed = list(counterparties)
+            self._parties = lambda: listed
         self.cache = dict(cache)
-        self.keys = keys or {}
+        self.keys = keys if keys is not None else {}
         self.threshold, self.margin = threshold, margin
         if tax_ids is None or accounts is None:
             tax_ids = {p.tax_id: p.counterparty_id for p in self.counterparties if p.tax_id}
@@ -48,16 +56,14 @@ class CachedResolver:
 
     @property
     def counterparties(self) -> list[Counterparty | PartyNames]:
-        if callable(self._parties):
-            self._parties = list(self._parties())
-        return self._parties
+        return self._parties()
 
     @property
     def index(self) -> PartyIndex:
         if self._index is None:
             tables = self._stored() if self._stored is not None else None
             if tables is not None:
-                self._index = PartyIndex.from_tables(tables, lambda: self.counterparties, threshold=self.threshold,
+                self._index = PartyIndex.from_tables(tables, self._parties, threshold=self.threshold,
                                                      margin=self.margin)
             else:
                 self._index = PartyIndex(self.counterparties, threshold=self.threshold, margin=self.margin,

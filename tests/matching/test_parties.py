@@ -112,6 +112,30 @@ def test_an_index_made_from_its_tables_resolves_as_the_one_built() -> None:
     assert kept.resolve(["x"], tax_ids=["914403001922038216"])[0].level == "tax_id"
 
 
+@pytest.mark.parametrize("kept", [True, False])
+def test_a_resolver_is_freed_without_the_cyclic_collector(kept: bool) -> None:
+    """The cash step pauses the cyclic collector: a resolver (its index, its cache) must go as soon as the
+    last reference to it does, whether its index was built or made of kept tables."""
+    import gc
+    import weakref
+
+    from matching.resolution import CachedResolver
+
+    tables = PartyIndex(PARTIES).tables()
+    resolver = CachedResolver(lambda: PARTIES, {}, tax_ids={}, accounts={},
+                              stored_index=(lambda: tables) if kept else None)
+    assert resolver.resolve(["京东世纪", "Jenkns LLC"])[0].counterparty_id == "C3" and resolver.built != kept
+    gone, index = weakref.ref(resolver), weakref.ref(resolver.index)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        del resolver
+        assert gone() is None and index() is None
+    finally:
+        if enabled:
+            gc.enable()
+
+
 @needs_corpus
 def test_short_names_resolve_to_their_legal_names() -> None:
     lines = [line.split() for line in (Path(CORPUS) / "names/companynameparser/tests/groundtruth.txt")
