@@ -152,12 +152,19 @@ def _names(name: str, aliases: list[str] | None) -> tuple[str, ...]:
 
 
 def load_party_index(connection: Connection, company_id: str, version: str, code_version: str) -> dict | None:
-    """The party index's tables kept for this master data and code (``PartyIndexRow``), or none."""
+    """The party index's tables kept for this master data and code (``PartyIndexRow``), or none: also where
+    what is kept is not such tables (a cache: the index is built again, and kept in its place)."""
     table = PartyIndexRow.__table__
     text = connection.execute(select(table.c.tables).where(
         (table.c.company_id == company_id) & (table.c.master_version == version)
         & (table.c.code_version == code_version))).scalar()
-    return json.loads(text) if text is not None else None
+    try:
+        tables = json.loads(text) if text is not None else None
+        if tables is not None and len(tables["keys"]) == len(tables["owners"]) == len(tables["source"]):
+            return tables
+    except (ValueError, TypeError, KeyError):
+        pass
+    return None
 
 
 def save_party_index(connection: Connection, company_id: str, version: str, code_version: str, tables: str) -> None:

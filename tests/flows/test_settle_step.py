@@ -159,6 +159,12 @@ def test_new_names_are_resolved_on_the_index_kept_for_the_master_data(migrated: 
         again = connection.execute(select(kept.c.master_version, kept.c.tables)).all()
     assert built == [1] and len(again) == 1 and again[0].master_version != first.master_version
     assert json.loads(again[0].tables)["keys"] == sorted({*json.loads(first.tables)["keys"], "haiersmarthome"})
+    with migrated.begin() as connection:   # what is kept is damaged: built again, and kept in its place
+        connection.execute(kept.update().values(tables='{"keys": ["海尔智家"], "owners": []'))
+    store(migrated, COMPANY, "bank", [txn("T4", "1695.00", counterparty="海尔智家股份", remittance="货款", days=7)])
+    settle_new_transactions(migrated, COMPANY, RULES, TOLERANCES)
+    with migrated.connect() as connection:
+        assert built == [1, 1] and connection.execute(select(kept.c.tables)).scalar() == again[0].tables
 
 
 def _unknown_payers(engine: Engine) -> set[str]:
