@@ -327,6 +327,19 @@ def _two_sides_stored(engine: Engine) -> None:
 
 
 @pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="needs fork")
+def test_two_processes_write_both_sides_links_money_in_first_on_either_database(migrated: Engine) -> None:
+    """Forked sides on SQLite (links copied from attached spools) and on PostgreSQL (links pickled and
+    inserted): each side's links written once, money in's first, whichever side ends first."""
+    _two_sides_stored(migrated)
+    run = settle_new_transactions(migrated, COMPANY, RULES, TOLERANCES, workers=2)
+    assert run.workers == 2 and run.links == {"auto": 2, "suggested": 0} and _open(migrated) == {}
+    table = MatchLinkRow.__table__
+    with migrated.connect() as connection:
+        assert connection.execute(select(table.c.from_no).order_by(table.c.id)).scalars().all() == [
+            "44001234", "26310500000000000085"]
+
+
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="needs fork")
 def test_a_side_failing_in_its_own_process_fails_the_run_and_writes_nothing(tmp_path: Path, monkeypatch) -> None:
     """An error in a forked side comes back as itself, with the side's traceback; a side process that
     dies without a word is reported with its exit code. Either way the run's transaction is rolled
