@@ -158,8 +158,9 @@ class Settler:
         # (date, number) rank: the order in which candidates are offered
         numbers = _sortable(items.number)
         days = np.array(items.day, dtype=np.int64)
+        in_rank = np.lexsort((numbers, days))   # the items in that order
         self.rank = np.empty(n, dtype=np.int64)
-        self.rank[np.lexsort((numbers, days))] = np.arange(n)
+        self.rank[in_rank] = np.arange(n)
         currencies = sorted(set(items.currency))
         self.currency_code = {c: i for i, c in enumerate(currencies)}
         cur = np.array([self.currency_code[c] for c in items.currency], dtype=np.int64)
@@ -175,7 +176,7 @@ class Settler:
                 self.by_number[s].setdefault(number, i)
         # every block's items in rank order, one run of ``block_order`` each, with their days, for windows and
         # subset sums: block → (start, end) in the two lists
-        by_block = np.lexsort((self.rank, self.item_block))
+        by_block = _grouped(self.item_block, in_rank)
         blocks, starts = np.unique(self.item_block[by_block], return_index=True)
         bounds = [*starts.tolist(), n]
         self.block_order, self.block_day = by_block.tolist(), days[by_block].tolist()
@@ -183,10 +184,14 @@ class Settler:
         # amounts sorted within blocks (party-less blocks too, for amount-only suggestions)
         self.gross = np.array(items.open_minor, dtype=np.int64)
         self.span = int(self.gross.max(initial=0)) + 2     # amounts are clipped to span - 1, which no item has
-        self.by_amount = np.lexsort((self.rank, self.gross, self.item_block))
-        self.amount_keys = self.item_block[self.by_amount] * self.span + self.gross[self.by_amount]
         anonymous = (cur * 2 + side)
-        self.by_amount_any = np.lexsort((self.rank, self.gross, anonymous))
+        if self.gross.min(initial=0) >= 0:   # (block, amount) as one key, as the searches below use it
+            self.by_amount = _grouped(self.item_block * self.span + self.gross, in_rank)
+            self.by_amount_any = _grouped(anonymous * self.span + self.gross, in_rank)
+        else:
+            self.by_amount = np.lexsort((self.rank, self.gross, self.item_block))
+            self.by_amount_any = np.lexsort((self.rank, self.gross, anonymous))
+        self.amount_keys = self.item_block[self.by_amount] * self.span + self.gross[self.by_amount]
         self.amount_keys_any = anonymous[self.by_amount_any] * self.span + self.gross[self.by_amount_any]
         self.current = -1                         # the payment being matched
         self.dirty: dict[int, dict[int, None]] = {}   # block → items partly settled in this pass, still open
@@ -620,6 +625,17 @@ def _sortable(texts: list[str]) -> np.ndarray:
     if width <= 32 and "\x00" not in "".join(texts):
         return np.array(texts, dtype=f"<U{max(width, 1)}")
     return np.array(texts, dtype=object)
+
+
+def _grouped(groups: np.ndarray, in_rank: np.ndarray) -> np.ndarray:
+    """The items ordered by ``groups`` (ints), those of a group in rank order (``in_rank``: every item, in
+    rank order): ``np.lexsort((rank, groups))`` in one stable sort of one key instead of two (625,000
+    items, and three keys for an amount within a block: 0.28 s → 0.06 s).
+
+        >>> _grouped(np.array([5, 3, 5, 3]), np.array([2, 3, 0, 1])).tolist()
+        [3, 1, 2, 0]
+    """
+    return in_rank[np.argsort(groups[in_rank], kind="stable")]
 
 
 def _search(keys: np.ndarray, needles: np.ndarray, side: str, order: np.ndarray) -> np.ndarray:
