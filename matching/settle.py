@@ -629,8 +629,9 @@ def _sortable(texts: list[str]) -> np.ndarray:
 
 def _grouped(groups: np.ndarray, in_rank: np.ndarray) -> np.ndarray:
     """The items ordered by ``groups`` (ints), those of a group in rank order (``in_rank``: every item, in
-    rank order): ``np.lexsort((rank, groups))`` in one stable sort of one key instead of two (625,000
-    items, and three keys for an amount within a block: 0.28 s → 0.06 s).
+    rank order): ``np.lexsort((rank, groups))`` in one stable sort of one key instead of a sort of two
+    or three keys (the seed's 623,865 money-in items: an amount within a block 0.20–0.25 s → 0.07 s,
+    a block 0.15 s → 0.07 s).
 
         >>> _grouped(np.array([5, 3, 5, 3]), np.array([2, 3, 0, 1])).tolist()
         [3, 1, 2, 0]
