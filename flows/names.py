@@ -44,8 +44,7 @@ def cached_resolver(connection: Connection, company_id: str, rules: MatchingRule
                               **_options(rules)), version
     tax_ids, accounts = load_party_keys(connection, company_id)
     # the version is asked for once, when the decisions are read (the rows first, then only the valid ones)
-    resolved = version if isinstance(version, str) else cache(partial(_version, connection, company_id, rules,
-                                                                       version))
+    resolved = cache(partial(_version, connection, company_id, rules, version))
     stored = load_name_cache(connection, company_id, resolved, only=names)
 
     keys: dict[str, str] = {}
@@ -58,12 +57,11 @@ def cached_resolver(connection: Connection, company_id: str, rules: MatchingRule
     resolver = CachedResolver(master_data, _cache(stored), tax_ids=tax_ids, accounts=accounts, keys=keys,
                               stored_index=partial(_stored_index, connection, company_id, resolved),
                               **_options(rules))
-    return resolver, resolved if isinstance(resolved, str) else resolved()
+    return resolver, resolved()
 
 
-def _stored_index(connection: Connection, company_id: str, version: str | Callable[[], str]) -> dict | None:
-    return load_party_index(connection, company_id, version if isinstance(version, str) else version(),
-                            index_code_version())
+def _stored_index(connection: Connection, company_id: str, version: Callable[[], str]) -> dict | None:
+    return load_party_index(connection, company_id, version(), index_code_version())
 
 
 def index_tables(resolver: CachedResolver) -> str:

@@ -185,12 +185,11 @@ class Settler:
         self.gross = np.array(items.open_minor, dtype=np.int64)
         self.span = int(self.gross.max(initial=0)) + 2     # amounts are clipped to span - 1, which no item has
         anonymous = (cur * 2 + side)
-        if self.gross.min(initial=0) >= 0:   # (block, amount) as one key, as the searches below use it
-            self.by_amount = _grouped(self.item_block * self.span + self.gross, in_rank)
-            self.by_amount_any = _grouped(anonymous * self.span + self.gross, in_rank)
-        else:
-            self.by_amount = np.lexsort((self.rank, self.gross, self.item_block))
-            self.by_amount_any = np.lexsort((self.rank, self.gross, anonymous))
+        # (block, amount) as one key, an amount below zero included: ordered as the pair is
+        low = min(int(self.gross.min(initial=0)), 0)
+        amount, width = self.gross - low, self.span - low
+        self.by_amount = _grouped(self.item_block * width + amount, in_rank)
+        self.by_amount_any = _grouped(anonymous * width + amount, in_rank)
         self.amount_keys = self.item_block[self.by_amount] * self.span + self.gross[self.by_amount]
         self.amount_keys_any = anonymous[self.by_amount_any] * self.span + self.gross[self.by_amount_any]
         self.current = -1                         # the payment being matched

@@ -101,24 +101,20 @@ def load_name_cache(connection: Connection, company_id: str, version: str | Call
     not for every name ever seen). ``version`` may be where the master data's version comes from,
     called once the rows are read (a side of the cash step reads them while another process
     works the version out), which then keeps the valid ones."""
-    if callable(version):
-        query = ("SELECT n.name, p.external_id, n.level, n.score, n.matched, n.name_key, n.master_version, "
-                 "n.decided_by FROM party_name n LEFT JOIN counterparty p ON p.id = n.party_id "
-                 "WHERE n.company_id = {}")
-        parameters: tuple = (company_id,)
-    else:
-        query = ("SELECT n.name, p.external_id, n.level, n.score, n.matched, n.name_key FROM party_name n "
-                 "LEFT JOIN counterparty p ON p.id = n.party_id WHERE n.company_id = {} "
-                 "AND (n.master_version = {} OR n.decided_by != {})")
-        parameters = (company_id, version, AGENT)
+    query = ("SELECT n.name, p.external_id, n.level, n.score, n.matched, n.name_key, n.master_version, n.decided_by "
+             "FROM party_name n LEFT JOIN counterparty p ON p.id = n.party_id WHERE n.company_id = {}")
+    parameters: tuple = (company_id,)
+    if not callable(version):   # known: the database keeps only the valid ones
+        query += " AND (n.master_version = {} OR n.decided_by != {})"
+        parameters += (version, AGENT)
     if only is None:
         rows = driver_rows(connection, query, parameters)
     else:
         rows = driver_rows_in(connection, query + " AND n.name IN ({values})", parameters, sorted(set(only)))
     if callable(version):
         current = version()
-        rows = [row[:6] for row in rows if row[6] == current or row[7] != AGENT]
-    return {name: CachedName(party, level, score, matched, key) for name, party, level, score, matched, key in rows}
+        rows = [row for row in rows if row[6] == current or row[7] != AGENT]
+    return {name: CachedName(party, level, score, matched, key) for name, party, level, score, matched, key, *_ in rows}
 
 
 def load_party_names(connection: Connection, company_id: str) -> tuple[list[PartyNames], dict[str, str]]:
