@@ -111,10 +111,19 @@ def driver_rows_in(connection: Connection, sql: str, parameters: tuple, values: 
                    chunk: int = 500) -> list[tuple]:
     """``driver_rows`` of ``sql`` for every ``chunk`` of ``values``: ``{values}`` in ``sql`` becomes
     that chunk's markers and the chunk follows ``parameters`` (so the IN list is the query's last
-    parameter).
+    parameter). On PostgreSQL one statement: ``IN ({values})`` becomes ``= ANY`` of one array.
 
         driver_rows_in(c, "SELECT id FROM t WHERE company_id = {} AND name IN ({values})", ("acme",), names)
     """
+    if "IN ({values})" not in sql:
+        raise ValueError(f"driver_rows_in: no 'IN ({{values}})' in {sql!r}")
+    if connection.dialect.name == "postgresql":
+        # one statement with the values as one array: chunks of an IN list are planned one by one, and where
+        # the table has no statistics yet (a fresh load, before autovacuum analyses it) each chunk scanned
+        # the whole table (a side of the million: 152,530 names in 306 chunks of party_name, 16.7 s → 1.0 s)
+        if not len(values):
+            return []
+        return driver_rows(connection, sql.replace("IN ({values})", "= ANY({})"), (*parameters, list(values)))
     rows: list[tuple] = []
     for start in range(0, len(values), chunk):
         part = values[start:start + chunk]
