@@ -72,16 +72,20 @@ class Link:
 
 
 _ENCODE = json.encoder.encode_basestring   # the C string encoder json.dumps(ensure_ascii=False) uses
+EVIDENCE_KEYS = ("name", "level", "score", "detail")   # the order of a stored comparison's four values
 
 
 def evidence_json(comparisons: Iterable[tuple[str, str, float, str]]) -> str:
-    """The stored evidence, exactly as ``json.dumps`` writes it, built without a dict per comparison
-    (the text before each detail made once per (name, level, score), the detail encoded). The heads are
-    found by name, then level, then score, in dicts of the strings themselves, which keep their hashes:
-    no tuple made and hashed per comparison (577,000 links: 0.94–1.15 s → 0.64–0.82 s).
+    """The stored evidence: each comparison as the array of its name, level, score and detail
+    (``EVIDENCE_KEYS``), exactly as ``json.dumps(..., ensure_ascii=False, separators=(",", ":"))``
+    writes it; ``evidence_comparisons`` reads it back as dicts. Arrays rather than objects: a link's
+    evidence in half the bytes (the million's 1,126,724 links: 257 → 132 bytes each, 0.14 GB less to
+    build, write, log and copy). Built without a list per comparison: the text
+    before each detail made once per (name, level, score), found by name, then level, then score, in
+    dicts of the strings themselves, which keep their hashes (no tuple made and hashed per comparison).
 
-        >>> evidence_json([("reference", "exact", 1.0, "44001234")])
-        '[{"name": "reference", "level": "exact", "score": 1.0, "detail": "44001234"}]'
+        >>> evidence_json([("reference", "exact", 1.0, "44001234"), ("amount", "exact", 1.0, "")])
+        '[["reference","exact",1.0,"44001234"],["amount","exact",1.0,""]]'
     """
     parts = []
     for name, level, score, detail in comparisons:
@@ -89,9 +93,22 @@ def evidence_json(comparisons: Iterable[tuple[str, str, float, str]]) -> str:
             head = _HEADS[name][level][score]
         except KeyError:
             head = _HEADS.setdefault(name, {}).setdefault(level, {}).setdefault(
-                score, f'{{"name": {_ENCODE(name)}, "level": {_ENCODE(level)}, "score": {score!r}, "detail": ')
-        parts.append(f"{head}{_ENCODE(detail)}}}")
-    return f"[{', '.join(parts)}]"
+                score, f"[{_ENCODE(name)},{_ENCODE(level)},{score!r},")
+        parts.append(f"{head}{_ENCODE(detail)}]")
+    return f"[{','.join(parts)}]"
 
 
 _HEADS: dict[str, dict[str, dict[float, str]]] = {}   # name → level → score → the text before the detail
+
+
+def evidence_comparisons(text: str | None) -> list[dict]:
+    """Stored evidence as one dict per comparison (``EVIDENCE_KEYS``). Reads both forms: arrays (what
+    ``evidence_json`` writes) and the objects of links stored before it (one per comparison, with those keys).
+
+        >>> evidence_comparisons('[["reference","exact",1.0,"44001234"]]')
+        [{'name': 'reference', 'level': 'exact', 'score': 1.0, 'detail': '44001234'}]
+        >>> evidence_comparisons('[{"name": "person", "level": "manual", "score": 1.0, "detail": "ok"}]')[0]["level"]
+        'manual'
+    """
+    return [comparison if isinstance(comparison, dict) else dict(zip(EVIDENCE_KEYS, comparison))
+            for comparison in json.loads(text or "[]")]

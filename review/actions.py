@@ -12,7 +12,6 @@ ledger's audit chain in the same transaction.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from ledger.posting.vouchers import PostingEvent, post
 from ledger.settings import ChartOfAccounts, Tolerances
 from ledger.storage.review_tables import AuditEvent, ExceptionComment, PaymentBlock, RejectedPair, ReviewUser
 from ledger.storage.tables import BankTxnRow, ExceptionDocumentRow, ExceptionItemRow, MatchLinkRow
+from matching.model import evidence_json
 from review.documents import CHAIN_ORDER, load_document, party_of
 from review.learning import learn_alias, record_decision
 from review.settings import ReviewSettings
@@ -209,8 +209,7 @@ def _upsert_link(connection: Connection, company_id: str, actor: Actor, from_ref
     values = {"decision": "accepted", "score": 1.0, "amount_minor": amount.to_minor() if amount else None,
               "currency": amount.currency if amount else None, "rule": rule, "rule_version": "review",
               "decided_by": actor.username, "decided_at": datetime.now(UTC),
-              "evidence": json.dumps([{"name": "person", "level": rule, "score": 1.0, "detail": detail}],
-                                     ensure_ascii=False)}
+              "evidence": evidence_json([("person", rule, 1.0, detail)])}
     if connection.execute(update(LINKS).where(key).values(**values)).rowcount == 0:
         connection.execute(insert(LINKS).values(company_id=company_id, from_type=from_ref[0], from_no=from_ref[1],
                                                 to_type=to_ref[0], to_no=to_ref[1], **values))

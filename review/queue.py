@@ -10,7 +10,6 @@ to ``COUNT_CAP`` and shown as "10000+" beyond, so no request scans 100,000 rows 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -19,6 +18,7 @@ from sqlalchemy import Connection, bindparam, func, or_, select, update
 from ledger.money import Money
 from ledger.storage.review_tables import AuditEvent, ExceptionComment, PaymentBlock
 from ledger.storage.tables import BankTxnRow, DocumentRow, ExceptionDocumentRow, ExceptionItemRow
+from matching.model import evidence_comparisons
 from review.documents import ChainLink, DocumentView, chain, links_touching, load_document
 from review.settings import ReviewSettings
 
@@ -156,7 +156,7 @@ def candidates_for(connection: Connection, company_id: str, refs: list[tuple[str
     return [Candidate(r.from_type, r.from_no, r.to_type, r.to_no, r.decision, r.score, id=r.id,
                       amount=Money.from_minor(r.amount_minor, r.currency) if r.amount_minor is not None else None,
                       rule=r.rule, rule_version=r.rule_version, decided_by=r.decided_by,
-                      evidence=json.loads(r.evidence or "[]")) for r in rows]
+                      evidence=evidence_comparisons(r.evidence)) for r in rows]
 
 
 def get_item(connection: Connection, company_id: str, item_id: int, settings: ReviewSettings) -> ItemView | None:

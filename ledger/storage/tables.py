@@ -260,7 +260,7 @@ class MatchLinkRow(SQLModel, table=True):
     rule: str = Field(max_length=64)
     rule_version: str = Field(max_length=32)
     decided_by: str = Field(max_length=64)
-    evidence: str  # JSON: each comparison's name, level, score and detail
+    evidence: str  # JSON: each comparison as [name, level, score, detail] (matching.model.evidence_json)
     decided_at: datetime
 
 

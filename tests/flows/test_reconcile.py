@@ -98,6 +98,7 @@ def test_with_a_database_links_keep_their_evidence_and_reruns_do_not_duplicate(t
 
     from ledger.storage.engine import make_engine
     from ledger.storage.tables import ExceptionItemRow, MatchLinkRow
+    from matching.model import evidence_comparisons
 
     db = f"sqlite:///{tmp_path / 'keep.db'}"
     reconcile(SAMPLE, tmp_path / "a", "--db", db)
@@ -108,6 +109,7 @@ def test_with_a_database_links_keep_their_evidence_and_reruns_do_not_duplicate(t
         items = connection.execute(select(func.count()).select_from(ExceptionItemRow.__table__)).scalar_one()
     engine.dispose()
     assert len(links) == len(rows(tmp_path / "a" / "links.csv"))
-    evidence = json.loads(links[0].evidence)
-    assert {"name", "level", "score", "detail"} <= set(evidence[0]) and links[0].rule and links[0].rule_version
+    evidence = evidence_comparisons(links[0].evidence)
+    assert evidence and set(evidence[0]) == {"name", "level", "score", "detail"}
+    assert links[0].rule and links[0].rule_version
     assert items == len({r["exception_id"] for r in rows(tmp_path / "a" / "exceptions.csv")})

@@ -31,6 +31,7 @@ from ledger.storage.read import load_counterparties
 from ledger.storage.review_tables import RejectedPair
 from ledger.storage.store import store
 from ledger.storage.tables import MatchLinkRow, OpenItemRow, PartyIndexRow, PartyNameRow
+from matching.model import evidence_comparisons
 from matching.rules import load_rules
 from review.learning import learn_alias
 from tests.matching.scenario import PARTIES, purchase_invoice, sales_invoice, txn
@@ -75,7 +76,7 @@ def test_a_delta_touches_only_new_transactions_and_the_items_still_open(migrated
         table = MatchLinkRow.__table__
         stored = connection.execute(select(table).where(table.c.to_no == "3105:T1")).one()
     assert (stored.rule, stored.rule_version, stored.decided_by) == ("reference", RULES.version, "yecai")
-    assert [(c["name"], c["level"], c["score"]) for c in json.loads(stored.evidence)] == [
+    assert [(c["name"], c["level"], c["score"]) for c in evidence_comparisons(stored.evidence)] == [
         ("reference", "one_digit_off", 0.97), ("counterparty", "exact", 1.0), ("amount", "exact", 1.0)]
     again = settle_new_transactions(migrated, COMPANY, RULES, TOLERANCES)
     assert again.transactions == 0 and again.links == {}                    # nothing new: nothing written
