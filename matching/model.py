@@ -80,9 +80,9 @@ def evidence_json(comparisons: Iterable[tuple[str, str, float, str]]) -> str:
     (``EVIDENCE_KEYS``), exactly as ``json.dumps(..., ensure_ascii=False, separators=(",", ":"))``
     writes it; ``evidence_comparisons`` reads it back as dicts. Arrays rather than objects: a link's
     evidence in half the bytes (the million's 1,126,724 links: 257 → 132 bytes each, 0.14 GB less to
-    build, write, log and copy). Built without a list per comparison: the text
-    before each detail made once per (name, level, score), found by name, then level, then score, in
-    dicts of the strings themselves, which keep their hashes (no tuple made and hashed per comparison).
+    build, write, log and copy). Built without a list per comparison: the text before each detail is
+    made once per (name, level, score), found by name, then level, then score, in dicts of the strings
+    themselves, which keep their hashes (no tuple made and hashed per comparison).
 
         >>> evidence_json([("reference", "exact", 1.0, "44001234"), ("amount", "exact", 1.0, "")])
         '[["reference","exact",1.0,"44001234"],["amount","exact",1.0,""]]'

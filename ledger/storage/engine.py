@@ -36,8 +36,9 @@ def normalise_url(url: str) -> str:
 
 
 # Bytes per page of a new SQLite database (one made before keeps its own; the pragma does nothing there).
-# Links carry their evidence (a row of 400 bytes then, 245 now): at 16 KiB a page holds forty rows instead of ten, the
-# B-trees are a level lower and a bulk write has a quarter of the pages to split, log and checkpoint
+# Links carry their evidence (a row of 400 bytes when this was measured, 245 since the evidence is stored
+# as arrays): at 16 KiB a page holds forty rows instead of ten, the B-trees are a level lower and a bulk
+# write has a quarter of the pages to split, log and checkpoint
 # (a million transactions against 1.25 million open items: 38.3 → 32.9 s and 40.8 → 34.7 s in two pairs
 # of runs, 66.7 → 59.0 s of CPU; see README).
 PAGE_SIZE = 16384
