@@ -9,7 +9,6 @@ kind with the CPU time per request. Goal: p95 ≤ 300 ms on 2 cores.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import statistics
@@ -27,6 +26,7 @@ from ledger.storage.bulk import insert_rows
 from ledger.storage.engine import make_engine
 from ledger.storage.store import sync_company
 from ledger.storage.tables import BankTxnRow, DocumentRow, ExceptionDocumentRow, ExceptionItemRow, MatchLinkRow
+from matching.model import evidence_json
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTIES = [f"{city}{brand}{kind}有限公司" for city in ("上海", "北京", "深圳", "杭州", "成都")
@@ -67,8 +67,7 @@ def seed(engine: Engine, company: str, count: int, rng: random.Random) -> None:
                  "amount_minor": 113_000 + n, "currency": "CNY"},
                 {"exception_id": item_id, "doc_type": "sales_invoice", "doc_no": f"INV{n % invoices:07d}",
                  "amount_minor": None, "currency": None})])
-        evidence = json.dumps([{"name": "amount", "level": "exact", "score": 1.0, "detail": ""},
-                               {"name": "counterparty", "level": "fuzzy", "score": 0.8, "detail": ""}])
+        evidence = evidence_json([("amount", "exact", 1.0, ""), ("counterparty", "fuzzy", 0.8, "")])
         insert_rows(connection, MatchLinkRow.__table__, [
             {"company_id": company, "from_type": "sales_invoice", "from_no": f"INV{n % invoices:07d}",
              "to_type": "bank_txn", "to_no": f"{account}:T{n:07d}", "decision": "suggested", "score": 0.8,

@@ -3,7 +3,6 @@ the exceptions the matcher would raise about them, with hostile text in connecto
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Engine, insert
@@ -15,6 +14,7 @@ from ledger.settings import load_chart, load_company
 from ledger.storage.exception_store import raise_exceptions
 from ledger.storage.store import sync_company
 from ledger.storage.tables import BankTxnRow, CounterpartyRow, DocumentRow, MatchLinkRow
+from matching.model import evidence_json
 from review.actions import Books
 from review.auth import add_user
 from review.queue import enrich
@@ -36,12 +36,11 @@ def _doc(number: str, counterparty: str, net: int, tax: int, tax_id: str | None 
 
 
 def _link(from_no: str, to_no: str, score: float, amount: int) -> dict:
-    evidence = [{"name": "amount", "level": "exact", "score": 1.0, "detail": ""},
-                {"name": "counterparty", "level": "fuzzy", "score": score, "detail": SCRIPT}]
+    evidence = evidence_json([("amount", "exact", 1.0, ""), ("counterparty", "fuzzy", score, SCRIPT)])
     return {"company_id": COMPANY, "from_type": "sales_invoice", "from_no": from_no, "to_type": "bank_txn",
             "to_no": to_no, "decision": "suggested", "score": score, "amount_minor": amount, "currency": "CNY",
             "rule": "party_amount", "rule_version": "2026.11.1", "decided_by": "yecai",
-            "evidence": json.dumps(evidence), "decided_at": datetime.now(UTC)}
+            "evidence": evidence, "decided_at": datetime.now(UTC)}
 
 
 def seed(engine: Engine) -> Books:
