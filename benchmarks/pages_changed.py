@@ -19,23 +19,13 @@ from pathlib import Path
 
 def pages_changed(before: Path, after: Path) -> tuple[int, Counter]:
     """(page size, changed pages per table or index of ``after``)."""
-    sizes = []
-    for path in (before, after):
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: no such database file")
-        connection = sqlite3.connect(path)
-        try:
-            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            sizes.append(connection.execute("PRAGMA page_size").fetchone()[0])
-            if path == after:
-                try:
-                    owner = dict(connection.execute("SELECT pageno, name FROM dbstat"))
-                except sqlite3.OperationalError as error:
-                    raise RuntimeError(f"this SQLite ({sqlite3.sqlite_version}) has no dbstat table: {error}") from None
-        finally:
-            connection.close()
+    sizes = [_checkpointed(path, "PRAGMA page_size")[0][0] for path in (before, after)]
     if sizes[0] != sizes[1]:
         raise ValueError(f"{before} has pages of {sizes[0]} bytes, {after} of {sizes[1]}: not copies of one database")
+    try:
+        owner = dict(_checkpointed(after, "SELECT pageno, name FROM dbstat"))
+    except sqlite3.OperationalError as error:
+        raise RuntimeError(f"this SQLite ({sqlite3.sqlite_version}) has no dbstat table: {error}") from None
     size, changed = sizes[1], Counter()
     with open(before, "rb") as old, open(after, "rb") as new:
         page = 1
@@ -44,6 +34,18 @@ def pages_changed(before: Path, after: Path) -> tuple[int, Counter]:
                 changed[owner.get(page, "(free or not in a b-tree)")] += 1
             page += 1
     return size, changed
+
+
+def _checkpointed(path: Path, query: str) -> list[tuple]:
+    """``query``'s rows from the database ``path``, its WAL folded into it first."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such database file")
+    connection = sqlite3.connect(path)
+    try:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return connection.execute(query).fetchall()
+    finally:
+        connection.close()
 
 
 def main(argv: list[str] | None = None) -> int:
